@@ -1,0 +1,176 @@
+"""Command line: ``redline screen | rerun | rules check | layers … | serve`` (DESIGN §6).
+
+Same engine and same JSON as the API. Exit code 0 whatever the verdict; 2 for bad input,
+1 for other errors. Messages go to stderr in Chinese and English, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.settings import Settings
+from app.state import Engine, open_engine
+from spatial.errors import InputError, RedlineError
+from spatial.project import ACTIVITIES, FLAGS, NATURES, TYPES
+from spatial.ruleset import load_ruleset
+from spatial.service import ScreeningRequest
+from spatial.site import read_site_file
+from spatial.store import SourceMeta
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="redline", description="重庆生态红线与环境分区管控选址筛查")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("screen", help="筛查一个场址文件 / screen a site file")
+    s.add_argument("site_file", type=Path)
+    s.add_argument("--industry", help="GB/T 4754-2017 行业代码,如 C2614")
+    s.add_argument("--nature", choices=NATURES)
+    s.add_argument("--type", dest="ptype", choices=TYPES, default="project")
+    s.add_argument("--activity", action="append", choices=ACTIVITIES, default=[])
+    s.add_argument("--flag", action="append", choices=FLAGS, default=[])
+    s.add_argument("--name")
+    s.add_argument("--crs", help="EPSG:4545 | gcj02 | bd09 …(默认 WGS84/CGCS2000)")
+    s.add_argument("--radius-m", type=float, help="点状场址半径(米)")
+    s.add_argument("--width-m", type=float, help="线状工程廊道宽度(米)")
+    s.add_argument("--accuracy-m", type=float, default=0.0, help="场址坐标精度(米)")
+    s.add_argument("--format", choices=("json", "table"), default="json")
+
+    r = sub.add_parser("rerun", help="按原图层版本复现一次筛查 / re-run a stored screening")
+    r.add_argument("screening_id")
+    r.add_argument("--current", action="store_true", help="使用当前启用的图层版本")
+
+    rules = sub.add_parser("rules", help="规则文件 / rule files")
+    rules.add_argument("action", choices=("check",))
+
+    lay = sub.add_parser("layers", help="图层管理 / layers")
+    lsub = lay.add_subparsers(dest="action", required=True)
+    lsub.add_parser("list")
+    imp = lsub.add_parser("import")
+    imp.add_argument("kind")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--activate", action="store_true")
+    imp.add_argument("--accuracy-m", type=float, default=0.0)
+    imp.add_argument("--source-title", default="")
+    imp.add_argument("--publisher", default="")
+    imp.add_argument("--licence", default="")
+    imp.add_argument("--demo", action="store_true")
+    imp.add_argument("--by", default="cli")
+    act = lsub.add_parser("activate")
+    act.add_argument("kind")
+    act.add_argument("version")
+    act.add_argument("--by", default="cli")
+    hist = lsub.add_parser("history")
+    hist.add_argument("kind")
+
+    sv = sub.add_parser("serve", help="启动服务 / start the HTTP service")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``redline`` console script."""
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    try:
+        return _dispatch(args, settings)
+    except RedlineError as exc:
+        print(f"错误 [{exc.code}]:{exc.message_zh}\nerror [{exc.code}]: {exc.message_en}",
+              file=sys.stderr)
+        return 2 if isinstance(exc, InputError) else 1
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "rules":
+        rs = load_ruleset(settings.rules_dir)
+        print(f"规则校验通过:{len(rs.rules)} 条规则,{len(rs.files)} 个文件;"
+              f"行业代码 {len(rs.catalogue.codes)} 个,类别 {len(rs.catalogue.categories)} 个")
+        print(f"rules_version {rs.sha256}")
+        return 0
+    if args.command == "serve":
+        import uvicorn
+
+        from app.main import create_app
+
+        uvicorn.run(create_app(settings), host=args.host, port=args.port)
+        return 0
+    engine = open_engine(settings)
+    if args.command == "screen":
+        doc = engine.service.screen(_screen_request(args))
+        print(_table(doc) if args.format == "table" else _json(doc))
+    elif args.command == "rerun":
+        print(_json(engine.service.rerun(args.screening_id, current=args.current)))
+    else:
+        _layers(args, engine)
+    return 0
+
+
+def _screen_request(args: argparse.Namespace) -> ScreeningRequest:
+    geom, declared = read_site_file(args.site_file)
+    project: dict[str, Any] = {"industry": args.industry, "nature": args.nature,
+                               "type": args.ptype, "activity": args.activity,
+                               "flags": args.flag, "name": args.name}
+    return ScreeningRequest(
+        site=json.loads(json.dumps(geom.__geo_interface__)),
+        project={k: v for k, v in project.items() if v not in (None, [])},
+        crs=args.crs or declared, radius_m=args.radius_m, corridor_width_m=args.width_m,
+        accuracy_m=args.accuracy_m,
+    )
+
+
+def _layers(args: argparse.Namespace, engine: Engine) -> None:
+    store = engine.store
+    if args.action == "list":
+        active = store.active_versions()
+        for kind, lv in sorted(active.items()):
+            demo = " demo" if lv.meta.demo else ""
+            print(f"{kind:22} {lv.version}  {lv.feature_count:6d} 要素  ±{lv.meta.accuracy_m:g}m"
+                  f"{demo}  {lv.meta.title}")
+    elif args.action == "import":
+        meta = SourceMeta(title=args.source_title or args.file.name, publisher=args.publisher,
+                          licence=args.licence, accuracy_m=args.accuracy_m, demo=args.demo)
+        lv = store.import_file(args.kind, args.file, meta, loaded_by=args.by,
+                               activate=args.activate)
+        print(_json(lv.public()))
+    elif args.action == "activate":
+        lv = store.activate(args.kind, args.version, actor=args.by)
+        print(f"已启用 {lv.kind} {lv.version}")
+    elif args.action == "history":
+        current = store.active_versions().get(args.kind)
+        for lv in store.versions(args.kind):
+            mark = "*" if current and current.version == lv.version else " "
+            print(f"{mark} {lv.version}  {lv.loaded_at}  {lv.loaded_by or '-':10}  "
+                  f"sha256:{lv.sha256}  {lv.meta.title}")
+
+
+def _json(doc: Any) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def _table(doc: dict[str, Any]) -> str:
+    lines = [f"结论:{doc['verdict_zh']} ({doc['verdict']})    id {doc['id']}", doc["summary_zh"], ""]
+    for f in doc["findings"]:
+        m = f["measure"]
+        if m.get("distance_m") is not None:
+            measure = f"距离 {m['distance_m']} m / 阈值 {m.get('threshold_m', '-')} m"
+        elif "overlap_m2" in m:
+            measure = f"重叠 {m['overlap_m2']} m² ({m['overlap_share']:.1%})"
+        else:
+            measure = ""
+        flag = " [边界待核]" if f["borderline"] else ""
+        lines.append(f"- {f['verdict_zh']}{flag} {f['rule_id']}: {f['title_zh']}  {measure}")
+        lines.append(f"    依据:{f['basis']['document']} {f['basis']['clause']}")
+    for g in doc["not_evaluated"]:
+        lines.append(f"- 无法评估 {g['rule_id'] or ''}: {g['reason']}")
+    lines.append(f"\n规则集 {doc['rules_version'][:12]} · 图层 "
+                 + ", ".join(f"{x['kind']}@{x['version'][:8]}" for x in doc["layers"]))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Application factory: ``create_app(settings)``; no work happens at import time."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app import errors
+from app.routes import meta, screenings
+from app.settings import REPO_ROOT, Settings
+from app.state import open_engine
+from spatial import __version__
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service: validates rules and seeds the data directory before serving."""
+    settings = settings or Settings()
+    engine = open_engine(settings)
+    app = FastAPI(
+        title="重庆生态红线与环境分区管控选址筛查 / Chongqing red-line site screening",
+        version=__version__,
+        description="提交场址与项目属性,返回禁止/限制/通过/无法判定及逐条依据。"
+                    "Demo layers are illustrative, not legal boundaries.",
+    )
+    app.state.engine = engine
+    errors.install(app)
+    app.include_router(screenings.router)
+    app.include_router(meta.router)
+    app.mount("/static", StaticFiles(directory=REPO_ROOT / "app" / "static"), name="static")
+    engine.service.cache.active()  # index the active layers now, not on the first request
+    return app

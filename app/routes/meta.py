@@ -1,0 +1,69 @@
+"""Read-only endpoints: rules, industry catalogue, layers, health and readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from app.deps import EngineDep
+from spatial.errors import NotFoundError
+from spatial.layerkinds import KINDS
+from spatial.ruleset import rules_summary
+
+router = APIRouter()
+
+
+@router.get("/api/v1/rules", tags=["rules"], summary="规则清单 / Rules")
+def list_rules(engine: EngineDep) -> dict[str, Any]:
+    """Every rule with its citation, plus the rule-set hash recorded in verdicts."""
+    return {"rules_version": engine.rules.sha256, "files": list(engine.rules.files),
+            "rules": rules_summary(engine.rules)}
+
+
+@router.get("/api/v1/industries", tags=["rules"], summary="行业代码查询 / Industry codes")
+def industries(engine: EngineDep, q: str = Query("", max_length=50),
+               limit: int = Query(20, ge=1, le=500)) -> dict[str, Any]:
+    """GB/T 4754-2017 codes whose code starts with, or whose Chinese name contains, ``q``."""
+    cat = engine.rules.catalogue
+    return {"q": q, "items": cat.search(q, limit),
+            "categories": {n: {"name_zh": c.name_zh, "name_en": c.name_en, "codes": list(c.codes)}
+                           for n, c in cat.categories.items()}}
+
+
+@router.get("/api/v1/layers", tags=["layers"], summary="图层及启用版本 / Layers")
+def list_layers(engine: EngineDep) -> dict[str, Any]:
+    """Each layer kind with its active version's metadata."""
+    active = engine.store.active_versions()
+    return {"layers": [
+        {"kind": k, "title_zh": spec.title_zh,
+         "active": active[k].public() if k in active else None}
+        for k, spec in KINDS.items()
+    ]}
+
+
+@router.get("/api/v1/layers/{kind}", tags=["layers"], summary="图层版本历史 / Layer versions")
+def layer_versions(kind: str, engine: EngineDep) -> dict[str, Any]:
+    """All stored versions of a kind and which one is active."""
+    if kind not in KINDS:
+        raise NotFoundError(f"未知图层类型:{kind}", f"Unknown layer kind: {kind}",
+                            code="layer.kind_unknown")
+    active = engine.store.active_versions().get(kind)
+    return {"kind": kind, "active": active.version if active else None,
+            "versions": [v.public() for v in engine.store.versions(kind)]}
+
+
+@router.get("/healthz", tags=["health"], summary="存活检查 / Liveness")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["health"], summary="就绪检查 / Readiness")
+def readyz(engine: EngineDep) -> dict[str, Any]:
+    """Rules loaded and the active layer set indexed; reports what is active."""
+    layers = engine.service.cache.active()
+    missing = sorted(set(KINDS) - set(layers.layers))
+    return {"status": "ready", "rules_version": engine.rules.sha256,
+            "rules": len(engine.rules.rules), "layers": len(layers.layers),
+            "missing_layer_kinds": missing}

@@ -1,0 +1,144 @@
+"""Screening endpoints: create (JSON or multipart file upload), fetch, map preview, re-run."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path, PurePath
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from app.deps import EngineDep
+from app.schemas import Problem, ProjectIn, ScreeningCreate, VerdictOut
+from spatial.errors import InputError, TooLargeError
+from spatial.mapview import render_map
+from spatial.service import ScreeningRequest
+from spatial.site import read_site_file
+
+router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"])
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    s: {"model": Problem, "content": {"application/problem+json": {}}} for s in (404, 413, 422)
+}
+_UPLOAD_SUFFIXES = {".geojson", ".json", ".wkt", ".txt", ".kml", ".kmz", ".gpkg", ".zip",
+                    ".shp", ".dxf", ".csv"}
+
+
+@router.post(
+    "", status_code=201, response_model=VerdictOut, responses=_PROBLEMS,
+    summary="筛查一个场址 / Screen a site",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ScreeningCreate"}},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "project": {"type": "string", "description": "ProjectIn as JSON text"},
+            "crs": {"type": "string"}, "radius_m": {"type": "number"},
+            "corridor_width_m": {"type": "number"}, "accuracy_m": {"type": "number"}}}},
+    }}},
+)
+async def create_screening(request: Request, engine: EngineDep) -> JSONResponse:
+    """Screen a site given as GeoJSON/WKT (JSON body) or as an uploaded file (multipart)."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        req = await _from_multipart(request, engine.settings.max_body_bytes)
+    elif ctype.startswith("application/json") or not ctype:
+        req = _from_json(await _read_json(request))
+    else:
+        raise InputError("不支持的内容类型,请使用 application/json 或 multipart/form-data",
+                         f"Unsupported content type: {ctype}", code="request.content_type")
+    doc = await run_in_threadpool(engine.service.screen, req)
+    return JSONResponse(doc, status_code=201)
+
+
+@router.get("/{screening_id}", response_model=VerdictOut, responses=_PROBLEMS,
+            summary="读取筛查结果 / Fetch a screening")
+def get_screening(screening_id: str, engine: EngineDep) -> dict[str, Any]:
+    """A stored verdict document by its id."""
+    return engine.service.get(screening_id)
+
+
+@router.get("/{screening_id}/map", response_class=HTMLResponse, responses=_PROBLEMS,
+            summary="地图预览 / Map preview")
+def get_map(screening_id: str, engine: EngineDep) -> HTMLResponse:
+    """An offline Leaflet map of the site, hit features, tested buffer rings and districts."""
+    doc = engine.service.get(screening_id)
+    versions = {lay["kind"]: engine.store.get_version(lay["kind"], lay["version"])
+                for lay in doc["layers"]}
+    layers = engine.service.cache.get(versions)
+    return HTMLResponse(render_map(doc, layers, asset_base="/static/vendor/leaflet",
+                                   rules=engine.rules,
+                                   tile_url=engine.settings.tile_url,
+                                   tile_attribution=engine.settings.tile_attribution))
+
+
+@router.post("/{screening_id}/rerun", responses=_PROBLEMS,
+             summary="按原图层版本复现 / Re-run against the recorded layer versions")
+def rerun(screening_id: str, engine: EngineDep, current: bool = False) -> dict[str, Any]:
+    """Re-screen a stored request; ``current=true`` uses today's active layers instead."""
+    return engine.service.rerun(screening_id, current=current)
+
+
+async def _read_json(request: Request) -> Any:
+    body = await request.body()
+    try:
+        return json.loads(body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError("请求体不是合法的JSON", f"Body is not valid JSON: {exc}",
+                         code="request.json_invalid") from exc
+
+
+def _from_json(raw: Any) -> ScreeningRequest:
+    try:
+        body = ScreeningCreate.model_validate(raw)
+    except ValidationError as exc:
+        raise _request_invalid(exc) from exc
+    return ScreeningRequest(site=body.site, project=body.project.model_dump(exclude_none=True),
+                            crs=body.crs, radius_m=body.radius_m,
+                            corridor_width_m=body.corridor_width_m, accuracy_m=body.accuracy_m)
+
+
+async def _from_multipart(request: Request, limit: int) -> ScreeningRequest:
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InputError("缺少上传文件字段 file", "Multipart body needs a `file` field",
+                         code="upload.missing")
+    name = PurePath(upload.filename or "site.geojson").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in _UPLOAD_SUFFIXES:
+        raise InputError(f"不支持的文件类型:{suffix or '(无扩展名)'}",
+                         f"Unsupported file type: {suffix}", code="upload.unsupported_format")
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise TooLargeError(f"上传文件超过 {limit // 1024 // 1024} MB 上限",
+                            "Upload exceeds the size limit", code="upload.too_large")
+    fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "file"}
+    try:
+        project = ProjectIn.model_validate(json.loads(fields.pop("project", "{}") or "{}"))
+        options = ScreeningCreate.model_validate({"site": "POINT (0 0)", **fields})
+    except json.JSONDecodeError as exc:
+        raise InputError("project 字段不是合法的JSON", "`project` is not valid JSON",
+                         code="request.json_invalid") from exc
+    except ValidationError as exc:
+        raise _request_invalid(exc) from exc
+    with tempfile.TemporaryDirectory(prefix="redline-upload-") as tmp:
+        path = Path(tmp) / f"site{suffix}"
+        path.write_bytes(data)
+        geom, declared = read_site_file(path)
+    return ScreeningRequest(site=json.loads(json.dumps(geom.__geo_interface__)),
+                            project=project.model_dump(exclude_none=True),
+                            crs=options.crs or declared, radius_m=options.radius_m,
+                            corridor_width_m=options.corridor_width_m,
+                            accuracy_m=options.accuracy_m)
+
+
+def _request_invalid(exc: ValidationError) -> InputError:
+    where = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
+                      for e in exc.errors()[:5])
+    return InputError(f"请求格式不正确:{where}", f"Invalid request: {where}",
+                      code="request.invalid")

@@ -1,0 +1,31 @@
+"""The one place that reads the environment: paths, limits and service options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Service settings, from ``REDLINE_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="REDLINE_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path(user_data_dir("redline", appauthor=False)),
+                       description="Data directory: layer versions, catalogue, screenings")
+    rules_dir: Path = REPO_ROOT / "rules"
+    demo_manifest: Path = REPO_ROOT / "data" / "layers.yaml"
+    seed_demo: bool = Field(True, description="Seed an empty data directory from the demo data")
+    max_body_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    tile_url: str | None = Field(None, description="Optional base-map tile URL (e.g. 天地图)")
+    tile_attribution: str = ""
+
+    @field_validator("home", "rules_dir", "demo_manifest", mode="after")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        return v.expanduser().resolve()

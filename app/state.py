@@ -1,0 +1,29 @@
+"""Builds the engine objects from settings: store (seeded on first run), rules, service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.settings import Settings
+from spatial.ruleset import RuleSet, load_ruleset
+from spatial.service import ScreeningService
+from spatial.store import LayerStore
+
+
+@dataclass
+class Engine:
+    """Everything a request or CLI command needs, created once per process."""
+
+    settings: Settings
+    store: LayerStore
+    rules: RuleSet
+    service: ScreeningService
+
+
+def open_engine(settings: Settings, *, seed: bool | None = None) -> Engine:
+    """Validate the rules, open the data directory and seed it from the demo data if empty."""
+    rules = load_ruleset(settings.rules_dir)
+    store = LayerStore(settings.home)
+    if (settings.seed_demo if seed is None else seed) and store.is_empty():
+        store.seed_from_manifest(settings.demo_manifest)
+    return Engine(settings, store, rules, ScreeningService(store, rules))

@@ -1,0 +1,107 @@
+"""Input coordinate systems: EPSG codes via pyproj, GCJ-02 / BD-09 via prcoords.
+
+Everything the engine holds is EPSG:4326 lon/lat (CGCS2000 coincides to < 1 m).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import prcoords
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+from shapely.geometry.base import BaseGeometry
+
+from spatial.errors import InputError
+
+#: Chongqing's extent with a margin, lon/lat.
+CHONGQING_BOUNDS = (105.0, 28.0, 110.5, 32.5)
+
+_OBFUSCATED = {"gcj02": prcoords.gcj_wgs_bored, "bd09": prcoords.bd_wgs_bored}
+
+#: Datums whose conversion to CGCS2000 needs local parameters pyproj does not carry.
+_OLD_DATUM_WARNING = {
+    "Xian 1980": "西安80坐标系转换为CGCS2000需要当地七参数,此处采用近似转换,误差可达数米至数十米",
+    "Beijing 1954": "北京54坐标系转换为CGCS2000需要当地七参数,此处采用近似转换,误差可达数十米",
+}
+
+
+def normalise_crs_name(crs: str | None) -> str | None:
+    """Canonical spelling of a user-given CRS (``gcj02``, ``bd09`` or an EPSG/PROJ string)."""
+    if crs is None or not str(crs).strip():
+        return None
+    text = str(crs).strip()
+    low = text.lower().replace("-", "").replace("_", "")
+    if low in ("gcj02", "gcj"):
+        return "gcj02"
+    if low in ("bd09", "bd", "baidu"):
+        return "bd09"
+    if low.isdigit():
+        return f"EPSG:{low}"
+    return text
+
+
+def to_lonlat(geom: BaseGeometry, crs: str) -> tuple[BaseGeometry, list[str]]:
+    """Convert a geometry from ``crs`` to EPSG:4326; returns the geometry and warnings."""
+    if crs in _OBFUSCATED:
+        return shapely.transform(geom, _prcoords_vectorised(_OBFUSCATED[crs])), []
+    try:
+        src = CRS.from_user_input(crs)
+    except CRSError as exc:
+        raise InputError(
+            f"无法识别的坐标系:{crs}", f"Unrecognised coordinate system: {crs}",
+            code="crs.unknown",
+        ) from exc
+    warnings = [w for name, w in _OLD_DATUM_WARNING.items() if name in (src.datum.name if src.datum else "")]
+    if src.equals(CRS.from_epsg(4326)) or src.equals(CRS.from_epsg(4490)):
+        return geom, warnings
+    transformer = _transformer(src.to_wkt())
+    out = shapely.transform(geom, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])))
+    return out, warnings
+
+
+def infer_crs(geom: BaseGeometry) -> tuple[str, str | None]:
+    """Guess the CRS of coordinates given without one, only where unambiguous.
+
+    Returns (crs, note). Lon/lat in range → EPSG:4326. An 8-digit easting whose first two
+    digits are a 3° Gauss–Krüger zone number → that CGCS2000 zone (EPSG:4513 + zone − 25).
+    Anything else raises InputError asking for the CRS.
+    """
+    minx, miny, maxx, maxy = geom.bounds
+    if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
+        return "EPSG:4326", None
+    zone = int(minx // 1_000_000)
+    if zone == int(maxx // 1_000_000) and 25 <= zone <= 45 and miny > 0 and maxy < 10_000_000:
+        epsg = 4513 + zone - 25
+        return f"EPSG:{epsg}", (
+            f"坐标未注明坐标系,根据带号前缀 {zone} 推断为 CGCS2000 3度带高斯-克吕格投影 EPSG:{epsg}"
+        )
+    raise InputError(
+        "坐标看起来是投影坐标,但未注明坐标系,请通过 crs 参数说明(例如 EPSG:4545)",
+        "Coordinates look projected but no CRS was given; state it with `crs` (e.g. EPSG:4545)",
+        code="crs.required",
+    )
+
+
+def _prcoords_vectorised(fn: Callable[..., prcoords.Coords]) -> Callable[[np.ndarray], np.ndarray]:
+    def convert(coords: np.ndarray) -> np.ndarray:
+        out = np.empty_like(coords)
+        for i, (lon, lat) in enumerate(coords):
+            c = fn(prcoords.Coords(lat, lon), check_china=False)
+            out[i] = (c.lon, c.lat)
+        return out
+
+    return convert
+
+
+_TRANSFORMERS: dict[str, Transformer] = {}
+
+
+def _transformer(src_wkt: str) -> Transformer:
+    t = _TRANSFORMERS.get(src_wkt)
+    if t is None:
+        t = Transformer.from_crs(CRS.from_wkt(src_wkt), "EPSG:4326", always_xy=True)
+        _TRANSFORMERS[src_wkt] = t
+    return t

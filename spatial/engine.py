@@ -1,0 +1,189 @@
+"""Rule evaluation and verdict composition (DESIGN §4): site + project + layers → verdict.
+
+Overall verdict: a certain ``forbid`` wins; otherwise anything that could not be evaluated
+makes the result ``indeterminate`` (never a false ``pass``); otherwise the most severe of
+forbid > restrict > pass. Advisory findings never change the overall verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import shapely
+
+from spatial import __version__
+from spatial.geodesy import geodesic_area
+from spatial.layerset import LayerSet
+from spatial.predicates import Context, MissingLayer, Outcome, evaluate
+from spatial.project import Project, match, missing_attributes
+from spatial.ruleset import Rule, RuleSet
+from spatial.site import Site
+
+VERDICT_ZH = {"forbid": "禁止", "restrict": "限制", "pass": "通过", "indeterminate": "无法判定",
+              "advisory": "提示"}
+_SEVERITY = {"forbid": 0, "restrict": 1, "advisory": 2}
+MANUAL_CHECK_ZH = "测算结果处于数据位置精度范围内,须人工核查场址与该图层边界的关系"
+_ATTR_ZH = {"industry": "行业代码", "nature": "建设性质"}
+
+
+def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet) -> dict[str, Any]:
+    """Screen a site and return the verdict document (without id, timestamps and links)."""
+    ctx = Context.create(site, layers)
+    gaps: list[dict[str, Any]] = []
+    districts = _districts(ctx, gaps)
+    findings: list[dict[str, Any]] = []
+    for rule in ruleset.rules:
+        fnd = _evaluate_rule(rule, ctx, project, ruleset, districts, gaps)
+        if fnd is not None:
+            findings.append(fnd)
+    findings.sort(key=lambda f: _SEVERITY[f["verdict"]])
+    verdict = compose(findings, gaps)
+    site_doc = site.as_dict()
+    site_doc["districts"] = [{"adcode": d["adcode"], "name": d["name"]} for d in districts]
+    return {
+        "verdict": verdict,
+        "verdict_zh": VERDICT_ZH[verdict],
+        "summary_zh": summarise(verdict, findings, gaps),
+        "site": site_doc,
+        "project": project.as_dict(),
+        "findings": findings,
+        "not_evaluated": gaps,
+        "layers": layers.public(),
+        "rules_version": ruleset.sha256,
+        "engine_version": __version__,
+    }
+
+
+def compose(findings: list[dict[str, Any]], gaps: list[dict[str, Any]]) -> str:
+    """Overall verdict from findings and evaluation gaps (DESIGN §4)."""
+    binding = [f for f in findings if f["verdict"] != "advisory"]
+    if any(f["verdict"] == "forbid" and not f["borderline"] for f in binding):
+        return "forbid"
+    if gaps:
+        return "indeterminate"
+    if any(f["verdict"] == "forbid" for f in binding):
+        return "forbid"
+    if binding:
+        return "restrict"
+    return "pass"
+
+
+def summarise(verdict: str, findings: list[dict[str, Any]], gaps: list[dict[str, Any]]) -> str:
+    """One-paragraph Chinese summary of the verdict."""
+    by = {v: [f["title_zh"] for f in findings if f["verdict"] == v] for v in _SEVERITY}
+    parts = [f"{VERDICT_ZH[verdict]}。"]
+    if by["forbid"]:
+        parts.append(f"触发 {len(by['forbid'])} 条禁止性规则:{';'.join(by['forbid'][:3])}。")
+    if by["restrict"]:
+        parts.append(f"{len(by['restrict'])} 条限制性要求需落实:{';'.join(by['restrict'][:3])}。")
+    if gaps:
+        parts.append(f"{len(gaps)} 项无法评估:{';'.join(g['reason'] for g in gaps[:3])}。")
+    if verdict == "pass":
+        parts.append("未触发任何禁止或限制性规则。")
+    if by["advisory"]:
+        parts.append(f"另有 {len(by['advisory'])} 条提示。")
+    parts.append("本结果为选址初筛参考,不替代法定审批。")
+    return "".join(parts)
+
+
+def _districts(ctx: Context, gaps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    admin = ctx.layers.layers.get("admin_district")
+    site_ll = ctx.site.footprint
+    if admin is None or ctx.layers.coverage is None:
+        gaps.append(_gap(None, "layer_missing", "缺少行政区图层,无法确定数据覆盖范围",
+                         "No admin_district layer: dataset coverage unknown"))
+        return []
+    out = []
+    for i in admin.candidates(site_ll, {}):
+        area = geodesic_area(shapely.intersection(site_ll, admin.geoms[i]))
+        if area > 0:
+            out.append({"adcode": admin.attrs[i]["adcode"], "name": admin.attrs[i]["name"],
+                        "overlap_m2": area})
+    if not shapely.covers(ctx.layers.coverage, site_ll):
+        inside = geodesic_area(shapely.intersection(site_ll, ctx.layers.coverage))
+        share = 1 - inside / ctx.site_area_m2 if ctx.site_area_m2 else 1.0
+        gaps.append(_gap(None, "outside_coverage",
+                         f"场址有 {share:.1%} 位于数据覆盖范围(重庆市行政区域)之外",
+                         f"{share:.1%} of the site lies outside the dataset coverage (Chongqing)"))
+    return sorted(out, key=lambda d: -d["overlap_m2"])
+
+
+def _evaluate_rule(rule: Rule, ctx: Context, project: Project, ruleset: RuleSet,
+                   districts: list[dict[str, Any]], gaps: list[dict[str, Any]]
+                   ) -> dict[str, Any] | None:
+    applies = match(rule.applies_to, project, ruleset.catalogue)
+    if applies is False:
+        return None
+    if rule.where.districts and not any(d["adcode"] in rule.where.districts for d in districts):
+        return None
+    try:
+        out = evaluate(ctx, rule.where)
+    except MissingLayer as exc:
+        gaps.append(_gap(rule.id, "layer_missing", f"图层“{exc.kind}”没有启用的版本",
+                         f"Layer kind {exc.kind} has no active version"))
+        return None
+    if not (out.fired or out.borderline):
+        if out.layer is not None and not _layer_covers(ctx, out, rule):
+            gaps.append(_gap(rule.id, "layer_incomplete",
+                             f"图层“{out.layer.version.meta.title}”在场址处不完整(数据仅覆盖部分区县)",
+                             f"Layer {out.layer.kind} does not cover the site"))
+        return None
+    if applies is None:
+        names = missing_attributes(rule.applies_to, project)
+        gaps.append(_gap(rule.id, "attribute_missing",
+                         f"规则“{rule.title_zh}”需要项目的{'、'.join(_ATTR_ZH[n] for n in names)}",
+                         f"Rule needs project attribute(s): {', '.join(names)}",
+                         missing=names))
+        return None
+    return _finding(rule, out, project, ruleset)
+
+
+def _layer_covers(ctx: Context, out: Outcome, rule: Rule) -> bool:
+    assert out.layer is not None
+    cov = out.layer.coverage
+    if cov is None:
+        return True
+    area = ctx.site.footprint
+    if rule.where.distance_m:
+        area = ctx.frame.to_lonlat(ctx.site_local.buffer(rule.where.distance_m, quad_segs=4))
+    return bool(shapely.covers(cov, area))
+
+
+def _finding(rule: Rule, out: Outcome, project: Project, ruleset: RuleSet) -> dict[str, Any]:
+    verdict = rule.verdict
+    requirements = list(rule.requirements_zh)
+    exception = None
+    for exc in rule.exceptions:
+        if match(exc.when, project, ruleset.catalogue):
+            verdict = exc.verdict
+            requirements = [*exc.requirements_zh, *requirements]
+            exception = {"note_zh": exc.note_zh}
+            break
+    if out.borderline:
+        requirements.append(MANUAL_CHECK_ZH)
+        if not out.fired and verdict == "forbid":
+            verdict = "restrict"
+    lay = out.layer
+    return {
+        "rule_id": rule.id,
+        "verdict": verdict,
+        "verdict_zh": VERDICT_ZH[verdict],
+        "family": rule.family,
+        "title_zh": rule.title_zh,
+        "title_en": rule.title_en,
+        "basis": rule.basis.model_dump(exclude_none=True),
+        "layer": {"kind": lay.kind, "version": lay.version.version} if lay else None,
+        "feature": lay.feature_public(out.feature) if lay and out.feature is not None else None,
+        "features_hit": out.features_hit,
+        "measure": out.measure,
+        "triggered": out.fired,
+        "borderline": out.borderline,
+        "message_zh": rule.message_zh,
+        "requirements_zh": requirements,
+        "exception": exception,
+    }
+
+
+def _gap(rule_id: str | None, code: str, reason_zh: str, reason_en: str,
+         **extra: Any) -> dict[str, Any]:
+    return {"rule_id": rule_id, "code": code, "reason": reason_zh, "reason_en": reason_en, **extra}

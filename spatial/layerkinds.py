@@ -1,0 +1,83 @@
+"""The layer kinds rules bind to (DESIGN §3): geometry family and attribute schema per kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One required attribute of a kind; ``domain`` lists the allowed values, if closed."""
+
+    name: str
+    type: type = str
+    domain: tuple[Any, ...] | None = None
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """A semantic layer role, e.g. ``eco_redline``, with its schema."""
+
+    name: str
+    title_zh: str
+    geometry: tuple[str, ...]
+    attributes: tuple[Attribute, ...] = field(default_factory=tuple)
+
+    def attribute(self, name: str) -> Attribute | None:
+        """The schema entry for an attribute, or None when the kind does not define it."""
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+_POLY = ("Polygon", "MultiPolygon")
+_LINE_OR_POLY = ("LineString", "MultiLineString", *_POLY)
+
+KINDS: dict[str, LayerKind] = {
+    k.name: k
+    for k in [
+        LayerKind("admin_district", "行政区(区县)", _POLY,
+                  (Attribute("adcode"), Attribute("name"))),
+        LayerKind("eco_redline", "生态保护红线", _POLY,
+                  (Attribute("name", nullable=True), Attribute("code", nullable=True))),
+        LayerKind("general_eco_space", "一般生态空间", _POLY, (Attribute("name", nullable=True),)),
+        LayerKind("protected_area", "自然保护地", _POLY, (
+            Attribute("name"),
+            Attribute("category", domain=("nature_reserve", "forest_park", "wetland_park",
+                                          "scenic_area", "geopark", "other")),
+            Attribute("level", domain=("national", "municipal", "district")),
+            Attribute("zone", domain=("core", "buffer", "experimental", "general_control",
+                                      "none")),
+        )),
+        LayerKind("four_mountains", "“四山”管制区", _POLY, (
+            Attribute("mountain", domain=("缙云山", "中梁山", "铜锣山", "明月山")),
+            Attribute("zone", domain=("no_build", "key_control", "general_control")),
+        )),
+        LayerKind("water_source", "饮用水水源保护区", _POLY, (
+            Attribute("name"), Attribute("zone", domain=("level1", "level2", "quasi")),
+        )),
+        LayerKind("river", "河流", _LINE_OR_POLY, (
+            Attribute("name"),
+            Attribute("class", domain=("mainstem", "important_tributary", "tributary")),
+        )),
+        LayerKind("industrial_park", "工业园区", _POLY, (
+            Attribute("name"), Attribute("compliant", type=bool), Attribute("chemical", type=bool),
+        )),
+        LayerKind("control_unit", "环境管控单元", _POLY, (
+            Attribute("code"), Attribute("name"),
+            Attribute("type", domain=("priority_protection", "key_control", "general_control")),
+        )),
+        LayerKind("geohazard", "地质灾害危险区", _POLY, (
+            Attribute("hazard", domain=("collapse", "landslide", "debris_flow")),
+        )),
+        LayerKind("air_key_control_zone", "大气污染重点控制区", _POLY, (Attribute("name"),)),
+        LayerKind("built_up_area", "城市建成区", _POLY, (Attribute("name", nullable=True),)),
+        LayerKind("basic_farmland", "永久基本农田", _POLY, ()),
+        LayerKind("wetland", "湿地", _POLY, (Attribute("name", nullable=True),)),
+    ]
+}
+
+
+def get_kind(name: str) -> LayerKind:
+    """Look up a kind by name; raises KeyError for unknown kinds."""
+    return KINDS[name]

@@ -1,0 +1,148 @@
+"""In-memory, indexed layers for one consistent set of versions (built once, then shared).
+
+Each layer keeps its geometries prepared and in a shapely STRtree; attribute filters are
+turned into boolean masks once and cached. A LayerSet never changes after construction, so
+screenings running while another set is activated keep the set they started with.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from spatial.store import LayerStore, LayerVersion, plain_value
+
+
+@dataclass
+class IndexedLayer:
+    """One layer version: geometries (lon/lat, prepared), attributes and an STRtree."""
+
+    version: LayerVersion
+    geoms: np.ndarray
+    attrs: list[dict[str, Any]]
+    tree: shapely.STRtree
+    coverage: BaseGeometry | None = None
+    _masks: dict[str, np.ndarray] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def kind(self) -> str:
+        """Layer kind name."""
+        return self.version.kind
+
+    @property
+    def accuracy_m(self) -> float:
+        """Stated positional accuracy of the layer in metres."""
+        return float(self.version.meta.accuracy_m or 0.0)
+
+    def mask(self, flt: dict[str, Any]) -> np.ndarray:
+        """Boolean array: which features match an attribute filter (cached per filter)."""
+        key = json.dumps(flt, sort_keys=True, ensure_ascii=False)
+        cached = self._masks.get(key)
+        if cached is not None:
+            return cached
+        m = np.ones(len(self.attrs), dtype=bool)
+        for attr, want in flt.items():
+            allowed = want if isinstance(want, list) else [want]
+            m &= np.array([a.get(attr) in allowed for a in self.attrs], dtype=bool)
+        with self._lock:
+            self._masks[key] = m
+        return m
+
+    def candidates(self, geom: BaseGeometry, flt: dict[str, Any], *,
+                   within_deg: float = 0.0) -> np.ndarray:
+        """Indices of filtered features whose geometry is within ``within_deg`` of ``geom``."""
+        if within_deg > 0:
+            idx = self.tree.query(geom, predicate="dwithin", distance=within_deg)
+        else:
+            idx = self.tree.query(geom, predicate="intersects")
+        idx = np.sort(idx)
+        return idx[self.mask(flt)[idx]] if len(idx) else idx
+
+    def feature_public(self, i: int) -> dict[str, Any]:
+        """Name and attributes of feature ``i`` for a finding."""
+        attrs = {k: v for k, v in self.attrs[i].items() if v is not None}
+        name = attrs.get("name") or attrs.get("mountain") or attrs.get("code")
+        return {"index": int(i), "name": name, "attributes": attrs}
+
+
+@dataclass
+class LayerSet:
+    """A consistent set of indexed layers, one version per kind, plus dataset coverage."""
+
+    layers: dict[str, IndexedLayer]
+    coverage: BaseGeometry | None
+
+    @property
+    def key(self) -> tuple[tuple[str, str], ...]:
+        """The (kind, version) pairs that identify this set."""
+        return tuple(sorted((k, v.version.version) for k, v in self.layers.items()))
+
+    def public(self) -> list[dict[str, Any]]:
+        """The ``layers`` block of a verdict document."""
+        return [
+            {"kind": k, "version": lay.version.version, "sha256": lay.version.sha256,
+             "demo": lay.version.meta.demo, "accuracy_m": lay.accuracy_m,
+             "title": lay.version.meta.title}
+            for k, lay in sorted(self.layers.items())
+        ]
+
+
+def build_layerset(store: LayerStore, versions: dict[str, LayerVersion]) -> LayerSet:
+    """Read and index every given version; coverage = union of the admin districts."""
+    layers: dict[str, IndexedLayer] = {}
+    for kind, lv in versions.items():
+        gdf = store.read(lv)
+        geoms = np.asarray(gdf.geometry.values, dtype=object)
+        shapely.prepare(geoms)
+        attrs = gdf.drop(columns=gdf.geometry.name).to_dict("records")
+        attrs = [{k: plain_value(v) for k, v in a.items()} for a in attrs]
+        layers[kind] = IndexedLayer(lv, geoms, attrs, shapely.STRtree(geoms))
+    coverage = None
+    admin = layers.get("admin_district")
+    if admin is not None:
+        coverage = shapely.union_all(admin.geoms)
+        shapely.prepare(coverage)
+        for lay in layers.values():
+            codes = lay.version.meta.coverage_adcodes
+            if codes is not None:
+                parts = [g for g, a in zip(admin.geoms, admin.attrs, strict=True)
+                         if a.get("adcode") in codes]
+                lay.coverage = shapely.union_all(parts) if parts else shapely.Polygon()
+                shapely.prepare(lay.coverage)
+    return LayerSet(layers, coverage)
+
+
+class LayerSetCache:
+    """Keeps the few most recent LayerSets so each version set is indexed only once."""
+
+    def __init__(self, store: LayerStore, size: int = 4):
+        self.store = store
+        self.size = size
+        self._sets: OrderedDict[tuple[tuple[str, str], ...], LayerSet] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, versions: dict[str, LayerVersion]) -> LayerSet:
+        """The LayerSet for exactly these versions, building it on first use."""
+        key = tuple(sorted((k, v.version) for k, v in versions.items()))
+        with self._lock:
+            hit = self._sets.get(key)
+            if hit is not None:
+                self._sets.move_to_end(key)
+                return hit
+            built = build_layerset(self.store, versions)
+            self._sets[key] = built
+            while len(self._sets) > self.size:
+                self._sets.popitem(last=False)
+            return built
+
+    def active(self) -> LayerSet:
+        """The LayerSet of the currently active versions."""
+        return self.get(self.store.active_versions())

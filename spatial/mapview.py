@@ -1,0 +1,136 @@
+"""Map preview (folium/Leaflet) of a screening that works with no internet.
+
+Leaflet is served by our own service (``asset_base``); there is no tile layer unless one is
+configured, so the base map is drawn from our own district boundaries and rivers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import folium
+import shapely
+from branca.element import Element
+from shapely.geometry import box, mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+from spatial.geodesy import degree_margin, local_frame
+from spatial.layerset import LayerSet
+from spatial.ruleset import RuleSet
+
+_COLOURS = {"forbid": "#c0392b", "restrict": "#e67e22", "advisory": "#2980b9"}
+_VIEW_MARGIN_M = 6000.0
+
+
+def _clip(geom: BaseGeometry, view: BaseGeometry) -> BaseGeometry:
+    return shapely.clip_by_rect(geom, *view.bounds)
+
+
+def render_map(doc: dict[str, Any], layers: LayerSet, *, asset_base: str,
+               rules: RuleSet | None = None, tile_url: str | None = None,
+               tile_attribution: str = "") -> str:
+    """HTML page showing the site, hit features, tested rings, districts, rivers and a legend."""
+    site = shape(doc["site"]["geometry"])
+    lat = site.centroid.y
+    view = box(*site.bounds).buffer(degree_margin(_VIEW_MARGIN_M, lat), join_style="mitre")
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    fmap.default_js = [("leaflet", f"{asset_base}/leaflet.js")]
+    fmap.default_css = [("leaflet_css", f"{asset_base}/leaflet.css")]
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr=tile_attribution or "tiles", name="底图").add_to(fmap)
+    _base_layers(fmap, layers, view)
+    if rules is not None:
+        _rings(fmap, layers, rules, site, view)
+    for f in doc["findings"]:
+        _finding_layer(fmap, layers, f, view)
+    folium.GeoJson(
+        mapping(site), name="场址",
+        style_function=lambda _: {"color": "#000", "weight": 3, "fillColor": "#f1c40f",
+                                  "fillOpacity": 0.35},
+        tooltip=f"场址 · 面积 {doc['site']['area_m2'] / 1e4:.2f} 公顷",
+    ).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    minx, miny, maxx, maxy = box(*site.bounds).buffer(degree_margin(1500, lat)).bounds
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap.get_root().html.add_child(Element(_legend(doc)))  # type: ignore[attr-defined]
+    return fmap.get_root().render()
+
+
+def _base_layers(fmap: folium.Map, layers: LayerSet, view: BaseGeometry) -> None:
+    admin = layers.layers.get("admin_district")
+    if admin is not None:
+        feats = [{"type": "Feature", "geometry": mapping(_clip(admin.geoms[i], view)),
+                  "properties": {"name": admin.attrs[i]["name"]}}
+                 for i in admin.tree.query(view)]
+        folium.GeoJson({"type": "FeatureCollection", "features": feats}, name="区县界",
+                       style_function=lambda _: {"color": "#7f8c8d", "weight": 1.5,
+                                                 "dashArray": "6 4", "fillColor": "#ecf0f1",
+                                                 "fillOpacity": 0.6},
+                       tooltip=folium.GeoJsonTooltip(["name"], aliases=["区县"])).add_to(fmap)
+    river = layers.layers.get("river")
+    if river is not None:
+        feats = [{"type": "Feature", "geometry": mapping(_clip(river.geoms[i], view)),
+                  "properties": {"name": river.attrs[i]["name"]}}
+                 for i in river.tree.query(view)]
+        folium.GeoJson({"type": "FeatureCollection", "features": feats}, name="河流",
+                       style_function=lambda _: {"color": "#3498db", "weight": 4},
+                       tooltip=folium.GeoJsonTooltip(["name"], aliases=["河流"])).add_to(fmap)
+
+
+def _rings(fmap: folium.Map, layers: LayerSet, rules: RuleSet, site: BaseGeometry,
+           view: BaseGeometry) -> None:
+    """Buffer rings of every distance rule whose features are near the site."""
+    frame = local_frame(site)
+    done: set[str] = set()
+    group = folium.FeatureGroup(name="距离控制线(已检测)")
+    for rule in rules.rules:
+        w = rule.where
+        if w.predicate != "within_distance" or w.layer not in layers.layers:
+            continue
+        key = json.dumps([w.layer, w.filter, w.distance_m], sort_keys=True, ensure_ascii=False)
+        if key in done:
+            continue
+        done.add(key)
+        lay = layers.layers[w.layer]
+        near = lay.candidates(view, w.filter)
+        if not len(near):
+            continue
+        local = frame.to_local(_clip(shapely.union_all(lay.geoms[near]), view.buffer(0.1)))
+        ring = _clip(frame.to_lonlat(local.buffer(w.distance_m, quad_segs=8)).boundary, view)
+        label = f"{'/'.join(str(v) for v in w.filter.values()) or lay.kind} {w.distance_m:g} 米"
+        folium.GeoJson(mapping(ring), style_function=lambda _: {
+            "color": "#8e44ad", "weight": 2, "dashArray": "8 6"}, tooltip=label).add_to(group)
+    group.add_to(fmap)
+
+
+def _finding_layer(fmap: folium.Map, layers: LayerSet, f: dict[str, Any],
+                   view: BaseGeometry) -> None:
+    if not f.get("feature") or not f.get("layer"):
+        return
+    lay = layers.layers.get(f["layer"]["kind"])
+    if lay is None:
+        return
+    geom = _clip(lay.geoms[f["feature"]["index"]], view)
+    colour = _COLOURS[f["verdict"]]
+    name = f["feature"].get("name") or lay.version.meta.title
+    folium.GeoJson(mapping(geom), name=f"{f['verdict_zh']}:{f['title_zh'][:18]}",
+                   style_function=lambda _, c=colour: {"color": c, "weight": 2,
+                                                       "fillColor": c, "fillOpacity": 0.25},
+                   tooltip=f"{f['verdict_zh']} · {name} · {f['title_zh']}").add_to(fmap)
+
+
+def _legend(doc: dict[str, Any]) -> str:
+    demo = any(lay.get("demo") for lay in doc["layers"])
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:10px;background:{c};'
+        f'margin-right:6px"></span>{t}</div>'
+        for c, t in [("#f1c40f", "场址"), (_COLOURS["forbid"], "禁止类要素"),
+                     (_COLOURS["restrict"], "限制类要素"), (_COLOURS["advisory"], "提示类要素"),
+                     ("#3498db", "河流"), ("#8e44ad", "距离控制线"), ("#7f8c8d", "区县界")])
+    note = "<div style='color:#c0392b'>含示意数据(demo),非法定边界</div>" if demo else ""
+    return (
+        '<div style="position:fixed;bottom:24px;left:12px;z-index:9999;background:#fff;'
+        'padding:8px 10px;border:1px solid #999;font:13px sans-serif;border-radius:4px">'
+        f'<b>图例 · 结论:{doc.get("verdict_zh", doc["verdict"])}</b>{rows}{note}</div>'
+    )

@@ -1,0 +1,271 @@
+"""Spatial predicates of the rule language, one small class each, in a registry.
+
+Every predicate answers for one rule's ``where``: did it fire, is the decision within the
+positional uncertainty of the data (``borderline``), which feature decided it, and the
+measure in metres (distance) or square metres (overlap), computed on the ellipsoid.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from spatial.geodesy import LocalFrame, degree_margin, geodesic_area, nearest_distance
+from spatial.layerset import IndexedLayer, LayerSet
+from spatial.ruleset import Where
+from spatial.site import Site
+
+
+class MissingLayer(Exception):
+    """A layer kind the predicate needs has no active version."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass
+class Context:
+    """Per-screening state shared by all predicates: the site in both frames and a memo."""
+
+    site: Site
+    layers: LayerSet
+    frame: LocalFrame
+    site_local: BaseGeometry
+    site_area_m2: float
+    memo: dict[str, Outcome] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, site: Site, layers: LayerSet) -> Context:
+        """Project the site once into its local metric frame."""
+        from spatial.geodesy import local_frame
+
+        frame = local_frame(site.footprint)
+        return cls(site, layers, frame, frame.to_local(site.footprint), site.area_m2)
+
+    def layer(self, kind: str) -> IndexedLayer:
+        """The active layer of a kind, or MissingLayer."""
+        lay = self.layers.layers.get(kind)
+        if lay is None:
+            raise MissingLayer(kind)
+        return lay
+
+    @property
+    def lat(self) -> float:
+        """Latitude of the site centre (for degree margins)."""
+        return self.frame.lat0
+
+
+@dataclass
+class Outcome:
+    """Result of a predicate for one rule."""
+
+    fired: bool
+    borderline: bool = False
+    layer: IndexedLayer | None = None
+    feature: int | None = None
+    features_hit: int = 0
+    measure: dict[str, Any] = field(default_factory=dict)
+
+
+class Predicate:
+    """Base class: ``evaluate`` one rule's ``where`` in a screening context."""
+
+    name: ClassVar[str]
+
+    def evaluate(self, ctx: Context, where: Where) -> Outcome:  # pragma: no cover - abstract
+        """Evaluate the predicate."""
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, Predicate] = {}
+
+
+def register(cls: type[Predicate]) -> type[Predicate]:
+    """Class decorator adding a predicate to the registry under its ``name``."""
+    REGISTRY[cls.name] = cls()
+    return cls
+
+
+def evaluate(ctx: Context, where: Where) -> Outcome:
+    """Evaluate ``where`` with memoisation (many rules share the same spatial test)."""
+    key = json.dumps(where.model_dump(exclude={"districts"}), sort_keys=True, ensure_ascii=False)
+    hit = ctx.memo.get(key)
+    if hit is None:
+        hit = REGISTRY[where.predicate].evaluate(ctx, where)
+        ctx.memo[key] = hit
+    return hit
+
+
+def _clip(geom: BaseGeometry, site_ll: BaseGeometry, margin_deg: float) -> BaseGeometry:
+    minx, miny, maxx, maxy = site_ll.bounds
+    return shapely.clip_by_rect(geom, minx - margin_deg, miny - margin_deg,
+                                maxx + margin_deg, maxy + margin_deg)
+
+
+def _local_feature(ctx: Context, geom: BaseGeometry, margin_m: float) -> BaseGeometry:
+    """A feature clipped to the site's surroundings, valid, in the local metric frame."""
+    clipped = _clip(geom, ctx.site.footprint, degree_margin(margin_m + 200.0, ctx.lat))
+    return shapely.make_valid(ctx.frame.to_local(clipped))
+
+
+def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_ll: BaseGeometry,
+                    *, min_m2: float = 0.0, min_share: float = 0.0) -> Outcome:
+    """Shared logic of ``intersects`` and ``inside_district``."""
+    acc = lay.accuracy_m + ctx.site.accuracy_m
+    idx = lay.candidates(site_ll, flt)
+    areas: list[tuple[int, float]] = []
+    polygonal = []
+    for i in idx:
+        inter = shapely.intersection(site_ll, lay.geoms[i])
+        if inter.is_empty:
+            continue
+        areas.append((int(i), geodesic_area(inter)))
+        polygonal.append(inter)
+    total = geodesic_area(shapely.union_all(polygonal)) if polygonal else 0.0
+    share = total / ctx.site_area_m2 if ctx.site_area_m2 else 0.0
+    fired = bool(areas) and total >= min_m2 and share >= min_share
+    measure: dict[str, Any] = {"overlap_m2": round(total, 1), "overlap_share": round(share, 4)}
+    if min_m2:
+        measure["min_overlap_m2"] = min_m2
+    if min_share:
+        measure["min_overlap_share"] = min_share
+    if fired:
+        best = max(areas, key=lambda t: t[1])[0]
+        borderline = acc > 0 and not any(
+            ctx.site_local.intersects(_local_feature(ctx, lay.geoms[i], acc).buffer(-acc))
+            for i, _ in areas
+        )
+        return Outcome(True, borderline, lay, best, len(areas), measure)
+    near = (lay.candidates(site_ll, flt, within_deg=degree_margin(acc, ctx.lat)) if acc
+            else np.empty(0, dtype=int))
+    best_d, best_i = None, None
+    for i in near:
+        d, _, _ = nearest_distance(ctx.frame, ctx.site_local,
+                                   _clip(lay.geoms[i], site_ll, degree_margin(acc + 200, ctx.lat)))
+        if d <= acc and (best_d is None or d < best_d):
+            best_d, best_i = d, int(i)
+    if best_d is not None:
+        measure["distance_m"] = round(best_d, 1)
+        return Outcome(False, True, lay, best_i, 0, measure)
+    return Outcome(False, False, lay, None, 0, measure)
+
+
+@register
+class Intersects(Predicate):
+    """The site overlaps a feature (optionally by a minimum area or share of the site)."""
+
+    name = "intersects"
+
+    def evaluate(self, ctx: Context, where: Where) -> Outcome:
+        """Overlap test with geodesic overlap area."""
+        assert where.layer is not None
+        return overlap_outcome(ctx, ctx.layer(where.layer), where.filter, ctx.site.footprint,
+                               min_m2=where.min_overlap_m2 or 0.0,
+                               min_share=where.min_overlap_share or 0.0)
+
+
+@register
+class WithinDistance(Predicate):
+    """The nearest matching feature is at most ``distance_m`` from the site."""
+
+    name = "within_distance"
+
+    def evaluate(self, ctx: Context, where: Where) -> Outcome:
+        """Nearest-feature distance, geodesic between the nearest points."""
+        assert where.layer is not None and where.distance_m is not None
+        lay = ctx.layer(where.layer)
+        threshold = where.distance_m
+        acc = lay.accuracy_m + ctx.site.accuracy_m
+        reach = threshold + acc
+        site_ll = ctx.site.footprint
+        idx = lay.candidates(site_ll, where.filter, within_deg=degree_margin(reach, ctx.lat))
+        dists: list[tuple[float, int]] = []
+        for i in idx:
+            part = _clip(lay.geoms[i], site_ll, degree_margin(reach + 200, ctx.lat))
+            if not part.is_empty:
+                dists.append((nearest_distance(ctx.frame, ctx.site_local, part)[0], int(i)))
+        best_d, best_i = min(dists) if dists else (np.inf, None)
+        measure: dict[str, Any] = {"threshold_m": threshold}
+        if best_i is None:
+            measure["distance_m"] = None
+            measure["note"] = f"> {reach:g} m"
+            return Outcome(False, False, lay, None, 0, measure)
+        measure["distance_m"] = round(float(best_d), 1)
+        fired = bool(best_d <= threshold)
+        borderline = acc > 0 and abs(best_d - threshold) <= acc
+        if borderline:
+            measure["uncertainty_m"] = acc
+        hits = sum(1 for d, _ in dists if d <= threshold)
+        return Outcome(fired, borderline, lay, best_i, hits, measure)
+
+
+@register
+class Outside(Predicate):
+    """The site is not wholly inside any one matching feature."""
+
+    name = "outside"
+
+    def evaluate(self, ctx: Context, where: Where) -> Outcome:
+        """Containment test; measures the part of the site outside the best feature."""
+        assert where.layer is not None
+        lay = ctx.layer(where.layer)
+        acc = lay.accuracy_m + ctx.site.accuracy_m
+        site_ll = ctx.site.footprint
+        idx = lay.candidates(site_ll, where.filter)
+        best_i, best_area, inside = None, 0.0, False
+        for i in idx:
+            if shapely.covers(lay.geoms[i], site_ll):
+                best_i, best_area, inside = int(i), ctx.site_area_m2, True
+                break
+            area = geodesic_area(shapely.intersection(site_ll, lay.geoms[i]))
+            if area > best_area:
+                best_i, best_area = int(i), area
+        outside_m2 = max(ctx.site_area_m2 - best_area, 0.0)
+        measure = {"outside_m2": round(outside_m2, 1),
+                   "outside_share": round(outside_m2 / ctx.site_area_m2, 4)}
+        borderline = False
+        if acc > 0 and best_i is not None:
+            local = _local_feature(ctx, lay.geoms[best_i], acc)
+            if inside:
+                borderline = not local.buffer(-acc).covers(ctx.site_local)
+            else:
+                borderline = local.buffer(acc).covers(ctx.site_local)
+        return Outcome(not inside, borderline, lay, best_i, 0 if inside else 1, measure)
+
+
+@register
+class InsideDistrict(Predicate):
+    """The site touches one of the listed districts (optionally minus a layer's features)."""
+
+    name = "inside_district"
+
+    def evaluate(self, ctx: Context, where: Where) -> Outcome:
+        """District overlap of the site, after removing the ``minus`` features."""
+        admin = ctx.layer("admin_district")
+        site_ll = ctx.site.footprint
+        if where.minus is not None:
+            minus = ctx.layer(where.minus.layer)
+            idx = minus.candidates(site_ll, where.minus.filter)
+            if len(idx):
+                site_ll = shapely.difference(site_ll, shapely.union_all(minus.geoms[idx]))
+            if site_ll.is_empty:
+                return Outcome(False, False, admin, None, 0, {"overlap_m2": 0.0})
+        return overlap_outcome(ctx, admin, {"adcode": list(where.adcodes or [])}, site_ll,
+                               min_m2=1.0)
+
+
+@register
+class Anywhere(Predicate):
+    """Always fires: the rule depends on the project alone."""
+
+    name = "anywhere"
+
+    def evaluate(self, ctx: Context, where: Where) -> Outcome:
+        """Fire unconditionally."""
+        return Outcome(True)

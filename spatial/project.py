@@ -1,0 +1,145 @@
+"""Project attributes as submitted, validated, and matched against rule filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, get_args
+
+from spatial.errors import InputError
+from spatial.industries import Industry, IndustryCatalogue
+from spatial.ruleset import Activity, Flag, Nature, ProjectFilter, ProjectType
+
+NATURES: tuple[str, ...] = get_args(Nature)
+TYPES: tuple[str, ...] = get_args(ProjectType)
+ACTIVITIES: tuple[str, ...] = get_args(Activity)
+FLAGS: tuple[str, ...] = get_args(Flag)
+
+NATURE_ZH = {"new": "新建", "expansion": "扩建", "rebuild": "改建", "relocation": "搬迁"}
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project's attributes; ``industry`` and ``nature`` may be unknown (None)."""
+
+    industry: Industry | None
+    nature: str | None
+    type: str = "project"
+    activity: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    name: str | None = None
+    submitted: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any] | None, catalogue: IndustryCatalogue) -> Project:
+        """Validate submitted attributes; bad values raise InputError with a stable code."""
+        raw = dict(raw or {})
+        unknown = set(raw) - {"industry", "nature", "type", "activity", "flags", "name"}
+        if unknown:
+            raise InputError(
+                f"未知的项目属性:{', '.join(sorted(unknown))}",
+                f"Unknown project attributes: {', '.join(sorted(unknown))}",
+                code="project.unknown_field",
+            )
+        industry = None
+        code = raw.get("industry")
+        if code not in (None, ""):
+            if not isinstance(code, str):
+                raise InputError("行业代码必须是字符串", "industry must be a string",
+                                 code="project.industry_invalid")
+            industry = catalogue.resolve(code)
+        nature = raw.get("nature") or None
+        _check_choice("nature", nature, NATURES, "建设性质")
+        ptype = raw.get("type") or "project"
+        _check_choice("type", ptype, TYPES, "项目类型")
+        activity = _as_tuple(raw.get("activity"), "activity")
+        flags = _as_tuple(raw.get("flags"), "flags")
+        for a in activity:
+            _check_choice("activity", a, ACTIVITIES, "活动类型")
+        for f in flags:
+            _check_choice("flags", f, FLAGS, "项目标志")
+        name = raw.get("name")
+        if name is not None and not isinstance(name, str):
+            raise InputError("项目名称必须是字符串", "name must be a string",
+                             code="project.name_invalid")
+        return cls(industry, nature, ptype, activity, flags, name, raw)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form for the verdict document: as submitted plus resolved industry."""
+        return {
+            "name": self.name,
+            "industry": self.industry.as_dict() if self.industry else None,
+            "nature": self.nature,
+            "type": self.type,
+            "activity": list(self.activity),
+            "flags": list(self.flags),
+        }
+
+
+def _as_tuple(value: Any, field_name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise InputError(f"{field_name} 必须是字符串列表", f"{field_name} must be a list of strings",
+                     code=f"project.{field_name}_invalid")
+
+
+def _check_choice(name: str, value: str | None, allowed: tuple[str, ...], label: str) -> None:
+    if value is not None and value not in allowed:
+        raise InputError(
+            f"{label}取值无效:{value!r},可选:{', '.join(allowed)}",
+            f"Invalid {name}: {value!r}; allowed: {', '.join(allowed)}",
+            code=f"project.{name}_invalid",
+            details={"allowed": list(allowed)},
+        )
+
+
+def match(flt: ProjectFilter, project: Project, catalogue: IndustryCatalogue) -> bool | None:
+    """Does the project meet the filter? None when a needed attribute is missing.
+
+    A definite mismatch on any key wins over a missing attribute on another key, so a rule
+    that clearly does not concern the project is never reported as "not evaluated".
+    """
+    missing = False
+    checks: list[bool | None] = []
+    if flt.industries is not None or flt.not_industries is not None:
+        if project.industry is None:
+            missing = True
+        else:
+            ind = project.industry
+            if flt.industries is not None:
+                checks.append(any(_industry_hit(t, ind, catalogue) for t in flt.industries))
+            if flt.not_industries is not None:
+                checks.append(not any(_industry_hit(t, ind, catalogue) for t in flt.not_industries))
+    if flt.nature is not None:
+        if project.nature is None:
+            missing = True
+        else:
+            checks.append(project.nature in flt.nature)
+    if flt.type is not None:
+        checks.append(project.type in flt.type)
+    if flt.activity is not None:
+        checks.append(any(a in flt.activity for a in project.activity))
+    if flt.flags is not None:
+        checks.append(any(f in flt.flags for f in project.flags))
+    if not all(checks):
+        return False
+    return None if missing else True
+
+
+def missing_attributes(flt: ProjectFilter, project: Project) -> list[str]:
+    """Names of project attributes the filter needs but the project did not give."""
+    out = []
+    if (flt.industries is not None or flt.not_industries is not None) and project.industry is None:
+        out.append("industry")
+    if flt.nature is not None and project.nature is None:
+        out.append("nature")
+    return out
+
+
+def _industry_hit(token: str, industry: Industry, catalogue: IndustryCatalogue) -> bool:
+    if token in catalogue.categories:
+        return token in industry.categories
+    return industry.code.startswith(token)

@@ -1,0 +1,241 @@
+"""Rule files: schema (pydantic), loading with precise error locations, and the rule-set hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from spatial.errors import RuleFileError
+from spatial.industries import IndustryCatalogue
+from spatial.layerkinds import KINDS
+
+Nature = Literal["new", "expansion", "rebuild", "relocation"]
+ProjectType = Literal["project", "industrial_park", "chemical_park", "tailings_pond"]
+Activity = Literal[
+    "patrol_monitoring", "resident_livelihood", "archaeology", "forest_tending", "eco_tourism",
+    "linear_infrastructure", "geological_survey", "eco_restoration", "border_works",
+    "other_lawful",
+]
+Flag = Literal[
+    "national_major", "heavy_metal_discharge", "high_noise", "vocs", "coal_boiler", "outfall"
+]
+PredicateName = Literal["intersects", "within_distance", "outside", "inside_district", "anywhere"]
+Scalar = str | int | float | bool
+FilterValue = Scalar | list[Scalar]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Basis(_Strict):
+    """The legal or policy clause a rule rests on."""
+
+    document: str
+    issuer: str | None = None
+    number: str | None = None
+    date: str | None = None
+    clause: str
+    quote: str = Field(min_length=2)
+    source: Annotated[str, Field(pattern=r"^(seed:[0-9A-Za-z_.-]+|law|regulation|local-draft)$")]
+    catalogue: str | None = None
+    lines: str | None = None
+
+
+class ProjectFilter(_Strict):
+    """Which projects a rule (or an exception) concerns; keys AND, values within a key OR."""
+
+    industries: list[str] | None = None
+    not_industries: list[str] | None = None
+    nature: list[Nature] | None = None
+    type: list[ProjectType] | None = None
+    activity: list[Activity] | None = None
+    flags: list[Flag] | None = None
+
+
+class LayerRef(_Strict):
+    """A layer kind with an attribute filter."""
+
+    layer: str
+    filter: dict[str, FilterValue] = Field(default_factory=dict)
+
+
+class Where(_Strict):
+    """The spatial trigger of a rule."""
+
+    predicate: PredicateName
+    layer: str | None = None
+    filter: dict[str, FilterValue] = Field(default_factory=dict)
+    distance_m: float | None = Field(default=None, gt=0, le=100_000)
+    min_overlap_m2: float | None = Field(default=None, ge=0)
+    min_overlap_share: float | None = Field(default=None, ge=0, le=1)
+    adcodes: list[Annotated[str, Field(pattern=r"^\d{6}$")]] | None = None
+    minus: LayerRef | None = None
+    districts: list[Annotated[str, Field(pattern=r"^\d{6}$")]] | None = None
+
+    @model_validator(mode="after")
+    def _parameters_fit_predicate(self) -> Where:
+        p = self.predicate
+        needs_layer = p in ("intersects", "within_distance", "outside")
+        if needs_layer and not self.layer:
+            raise ValueError(f"predicate {p} needs `layer`")
+        if not needs_layer and self.layer:
+            raise ValueError(f"predicate {p} takes no `layer`")
+        if (p == "within_distance") != (self.distance_m is not None):
+            raise ValueError("`distance_m` is required by, and only by, within_distance")
+        if p != "intersects" and (self.min_overlap_m2 or self.min_overlap_share):
+            raise ValueError("minimum overlap only applies to intersects")
+        if (p == "inside_district") != bool(self.adcodes):
+            raise ValueError("`adcodes` is required by, and only by, inside_district")
+        if self.minus and p != "inside_district":
+            raise ValueError("`minus` only applies to inside_district")
+        for ref in [LayerRef(layer=self.layer, filter=self.filter)] if self.layer else []:
+            _check_layer_ref(ref)
+        if self.minus:
+            _check_layer_ref(self.minus)
+        return self
+
+
+def _check_layer_ref(ref: LayerRef) -> None:
+    kind = KINDS.get(ref.layer)
+    if kind is None:
+        raise ValueError(f"unknown layer kind {ref.layer!r}; known: {', '.join(sorted(KINDS))}")
+    for attr, value in ref.filter.items():
+        schema = kind.attribute(attr)
+        if schema is None:
+            raise ValueError(f"layer {ref.layer} has no attribute {attr!r}")
+        values = value if isinstance(value, list) else [value]
+        if schema.domain is not None:
+            bad = [v for v in values if v not in schema.domain]
+            if bad:
+                raise ValueError(f"{ref.layer}.{attr}: {bad} not in {list(schema.domain)}")
+
+
+class RuleException(_Strict):
+    """A project condition that downgrades the rule's verdict."""
+
+    when: ProjectFilter
+    verdict: Literal["restrict", "advisory"]
+    note_zh: str
+    requirements_zh: list[str] = Field(default_factory=list)
+
+
+class Rule(_Strict):
+    """One declarative screening rule."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+    family: str
+    title_zh: str
+    title_en: str
+    basis: Basis
+    applies_to: ProjectFilter = Field(default_factory=ProjectFilter)
+    where: Where
+    verdict: Literal["forbid", "restrict", "advisory"]
+    exceptions: list[RuleException] = Field(default_factory=list)
+    message_zh: str
+    requirements_zh: list[str] = Field(default_factory=list)
+
+    def layer_kinds(self) -> set[str]:
+        """Every layer kind the rule needs to be evaluated."""
+        kinds = {self.where.layer} if self.where.layer else set()
+        if self.where.predicate == "inside_district" or self.where.districts:
+            kinds.add("admin_district")
+        if self.where.minus:
+            kinds.add(self.where.minus.layer)
+        return kinds
+
+
+class _RuleFile(_Strict):
+    rules: list[Rule]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """All rules plus the industry catalogue, with a content hash recorded in every verdict."""
+
+    rules: tuple[Rule, ...]
+    catalogue: IndustryCatalogue
+    sha256: str
+    files: tuple[str, ...]
+
+    def by_id(self, rule_id: str) -> Rule | None:
+        """The rule with this id, if any."""
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+CATALOGUE_FILE = "industries.yaml"
+
+
+def load_ruleset(rules_dir: Path) -> RuleSet:
+    """Load and validate every rule file; raise RuleFileError listing all problems found."""
+    catalogue = IndustryCatalogue.load(rules_dir / CATALOGUE_FILE)
+    problems: list[str] = []
+    rules: list[Rule] = []
+    digest = hashlib.sha256()
+    files = sorted(p for p in rules_dir.glob("*.yaml") if p.name != CATALOGUE_FILE)
+    if not files:
+        raise RuleFileError([f"{rules_dir}: no rule files (*.yaml)"])
+    for path in [rules_dir / CATALOGUE_FILE, *files]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in files:
+        rules.extend(_load_file(path, problems))
+    seen: dict[str, str] = {}
+    for rule in rules:
+        if rule.id in seen:
+            problems.append(f"{rule.family}: rule {rule.id}: id: duplicate (also in {seen[rule.id]})")
+        seen[rule.id] = rule.family
+        problems.extend(_check_industries(rule, catalogue))
+    if problems:
+        raise RuleFileError(problems)
+    return RuleSet(tuple(rules), catalogue, digest.hexdigest(), tuple(p.name for p in files))
+
+
+def _load_file(path: Path, problems: list[str]) -> list[Rule]:
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        problems.append(f"{path.name}: cannot parse: {exc}")
+        return []
+    if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list):
+        problems.append(f"{path.name}: top level must be a mapping with a `rules:` list")
+        return []
+    try:
+        return _RuleFile.model_validate(raw).rules
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = list(err["loc"])
+            rule_id = "?"
+            if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+                entry = raw["rules"][loc[1]]
+                rule_id = entry.get("id", f"#{loc[1]}") if isinstance(entry, dict) else "?"
+                loc = loc[2:]
+            field = ".".join(str(x) for x in loc) or "(rule)"
+            problems.append(f"{path.name}: rule {rule_id}: {field}: {err['msg']}")
+        return []
+
+
+def _check_industries(rule: Rule, catalogue: IndustryCatalogue) -> list[str]:
+    out = []
+    filters = [("applies_to", rule.applies_to)] + [
+        (f"exceptions.{i}.when", e.when) for i, e in enumerate(rule.exceptions)
+    ]
+    for where, flt in filters:
+        for key in ("industries", "not_industries"):
+            for token in getattr(flt, key) or []:
+                if not catalogue.is_reference(token):
+                    out.append(
+                        f"{rule.family}.yaml: rule {rule.id}: {where}.{key}: unknown industry "
+                        f"category or code {token!r}"
+                    )
+    return out
+
+
+def rules_summary(ruleset: RuleSet) -> list[dict[str, Any]]:
+    """Public JSON view of the rules (for ``GET /api/v1/rules``)."""
+    return [json.loads(r.model_dump_json(exclude_none=True)) for r in ruleset.rules]

@@ -1,0 +1,111 @@
+"""The engine's front door for the API and the CLI: screen, store, fetch and re-run.
+
+A screening is stored (SQLite, synchronous commit) before its id is returned. Re-running a
+stored screening rebuilds the exact layer versions it recorded and compares the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from spatial import engine
+from spatial.errors import ConflictError, InputError, NotFoundError
+from spatial.layerset import LayerSetCache
+from spatial.project import Project
+from spatial.ruleset import RuleSet
+from spatial.site import build_site, geometry_from_json
+from spatial.store import LayerStore, now_iso
+
+
+@dataclass(frozen=True)
+class ScreeningRequest:
+    """What a user submits: a site (GeoJSON object or WKT), its CRS and the project."""
+
+    site: Any
+    project: dict[str, Any]
+    crs: str | None = None
+    radius_m: float | None = None
+    corridor_width_m: float | None = None
+    accuracy_m: float = 0.0
+
+
+def with_links(doc: dict[str, Any]) -> dict[str, Any]:
+    """Add the ``links`` block (paths relative to the service root)."""
+    base = f"/api/v1/screenings/{doc['id']}"
+    return {**doc, "links": {"self": base, "map": f"{base}/map", "report": f"{base}/report"}}
+
+
+class ScreeningService:
+    """Screens sites against the active layers and keeps every result."""
+
+    def __init__(self, store: LayerStore, ruleset: RuleSet, cache: LayerSetCache | None = None):
+        self.store = store
+        self.ruleset = ruleset
+        self.cache = cache or LayerSetCache(store)
+
+    def evaluate(self, req: ScreeningRequest, versions: dict[str, str] | None = None
+                 ) -> dict[str, Any]:
+        """Screen without storing; ``versions`` pins kind → version (default: active set)."""
+        if req.site is None:
+            raise InputError("缺少场址 site", "The request has no site", code="site.missing")
+        geom = geometry_from_json(req.site)
+        site = build_site(geom, req.crs, radius_m=req.radius_m,
+                          corridor_width_m=req.corridor_width_m, accuracy_m=req.accuracy_m)
+        project = Project.from_dict(req.project, self.ruleset.catalogue)
+        if versions is None:
+            layers = self.cache.active()
+        else:
+            layers = self.cache.get({k: self.store.get_version(k, v) for k, v in versions.items()})
+        return engine.screen(site, project, layers, self.ruleset)
+
+    def screen(self, req: ScreeningRequest) -> dict[str, Any]:
+        """Screen, store and return the verdict document with its id and links."""
+        doc = self.evaluate(req)
+        doc = {"id": secrets.token_urlsafe(16), **doc, "created_at": now_iso()}
+        with self.store.connect() as con:
+            con.execute("INSERT INTO screenings VALUES (?,?,?,?)",
+                        (doc["id"], doc["created_at"],
+                         json.dumps(asdict(req), ensure_ascii=False),
+                         json.dumps(doc, ensure_ascii=False)))
+        return with_links(doc)
+
+    def get(self, screening_id: str) -> dict[str, Any]:
+        """A stored verdict document by id."""
+        return with_links(self._row(screening_id)[1])
+
+    def rerun(self, screening_id: str, *, current: bool = False) -> dict[str, Any]:
+        """Re-screen a stored request against its recorded layer versions (or the current ones).
+
+        Returns ``{"original", "rerun", "same_verdict", "changes"}``; ``changes`` lists rule ids
+        whose finding appeared, disappeared or changed verdict.
+        """
+        req, doc = self._row(screening_id)
+        if not current and doc["rules_version"] != self.ruleset.sha256:
+            raise ConflictError(
+                "规则集已更新,无法按原规则复现;请使用当前规则重新筛查",
+                "The rule set changed since this screening; re-run against current rules",
+                code="screening.rules_changed",
+            )
+        versions = None if current else {lay["kind"]: lay["version"] for lay in doc["layers"]}
+        new = self.evaluate(ScreeningRequest(**req), versions)
+        before = {f["rule_id"]: f["verdict"] for f in doc["findings"]}
+        after = {f["rule_id"]: f["verdict"] for f in new["findings"]}
+        changes = [
+            {"rule_id": r, "before": before.get(r), "after": after.get(r)}
+            for r in sorted(set(before) | set(after)) if before.get(r) != after.get(r)
+        ]
+        return {"original": with_links(doc), "rerun": new,
+                "same_verdict": new["verdict"] == doc["verdict"], "changes": changes}
+
+    def _row(self, screening_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        with self.store.connect() as con:
+            row = con.execute("SELECT request, result FROM screenings WHERE id = ?",
+                              (screening_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"筛查记录不存在:{screening_id}",
+                                f"No screening with id {screening_id}",
+                                code="screening.not_found")
+        return json.loads(row[0]), json.loads(row[1])
