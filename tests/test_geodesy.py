@@ -1,0 +1,70 @@
+"""Distances and areas in metres agree with pyproj.Geod (DESIGN §4 tolerances)."""
+
+import math
+
+import pytest
+import shapely
+from pyproj import Geod
+from shapely.geometry import LineString, Point, box
+
+from spatial.geodesy import geodesic_area, local_frame, nearest_distance
+from spatial.site import build_site
+
+GEOD = Geod(ellps="GRS80")
+
+
+@pytest.mark.parametrize("azimuth", [0, 37, 90, 145, 200, 270, 333])
+@pytest.mark.parametrize("lonlat", [(105.4, 28.3), (106.5, 29.56), (109.9, 31.8)])
+def test_point_distance_at_10km_matches_geod(lonlat, azimuth):
+    """A point 10 km away along a geodesic is reported 10 000 m ± 0.5 m."""
+    lon2, lat2, _ = GEOD.fwd(lonlat[0], lonlat[1], azimuth, 10_000)
+    site = Point(lonlat)
+    frame = local_frame(site)
+    d, _, _ = nearest_distance(frame, frame.to_local(site), Point(lon2, lat2))
+    assert d == pytest.approx(10_000, abs=0.5)
+
+
+def test_distance_to_line_matches_dense_geodesic_minimum():
+    """Distance from a point to a N–S line ~10 km east equals the densely sampled Geod minimum."""
+    site = Point(106.5, 29.5)
+    east, _, _ = GEOD.fwd(106.5, 29.5, 90, 10_000)
+    line = LineString([(east, 29.3), (east, 29.7)])
+    frame = local_frame(site)
+    d, _, _ = nearest_distance(frame, frame.to_local(site), line)
+    lats = [29.45 + i * 1e-5 for i in range(10_001)]
+    _, _, dists = GEOD.inv([106.5] * len(lats), [29.5] * len(lats), [east] * len(lats), lats)
+    assert d == pytest.approx(min(dists), abs=0.5)
+
+
+def test_polygon_area_matches_geod_within_0_1_percent():
+    """A 0.1° × 0.1° cell's area equals Geod's polygon area (the same ellipsoid)."""
+    cell = box(106.4, 29.5, 106.5, 29.6)
+    lons, lats = cell.exterior.xy
+    expected, _ = GEOD.polygon_area_perimeter(lons, lats)
+    assert geodesic_area(cell) == pytest.approx(abs(expected), rel=1e-3)
+
+
+@pytest.mark.parametrize("radius", [10.0, 500.0, 5_000.0])
+def test_point_site_disc_area_is_pi_r_squared(radius):
+    """A point site with radius r gets a disc footprint of area π r² (± 0.1 %)."""
+    site = build_site(Point(106.45, 29.58), radius_m=radius)
+    assert site.area_m2 == pytest.approx(math.pi * radius**2, rel=1e-3)
+
+
+def test_corridor_area_is_length_times_width():
+    """A 10 km straight line with a 40 m corridor covers ≈ 10 000 × 40 m² (+ round caps)."""
+    lon2, lat2, _ = GEOD.fwd(106.4, 29.6, 60, 10_000)
+    site = build_site(LineString([(106.4, 29.6), (lon2, lat2)]), corridor_width_m=40)
+    expected = 10_000 * 40 + math.pi * 20**2
+    assert site.area_m2 == pytest.approx(expected, rel=1e-3)
+    assert site.as_dict()["length_m"] == pytest.approx(10_000, abs=0.5)
+
+
+def test_overlap_area_of_half_covered_square():
+    """Intersecting a 1 km square with its own western half gives half its Geod area."""
+    frame = local_frame(Point(106.4, 29.6))
+    sq = frame.to_lonlat(box(-500, -500, 500, 500))
+    half = frame.to_lonlat(box(-600, -600, 0, 600))
+    full = geodesic_area(sq)
+    assert full == pytest.approx(1e6, rel=1e-4)
+    assert geodesic_area(shapely.intersection(sq, half)) == pytest.approx(full / 2, rel=1e-3)
