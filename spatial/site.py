@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -149,9 +150,7 @@ def build_site(
         raise TooLargeError(f"场址顶点数超过上限 {MAX_VERTICES}",
                             f"The site has more than {MAX_VERTICES} vertices",
                             code="site.too_many_vertices")
-    if not shapely.is_valid_input(geom) or not bool(
-        shapely.is_finite(shapely.get_coordinates(geom)).all()
-    ):
+    if not bool(np.isfinite(shapely.get_coordinates(geom)).all()):
         raise InputError("坐标包含非数值", "Coordinates are not finite numbers",
                          code="site.coordinates_invalid")
     if accuracy_m < 0 or accuracy_m > 1000:
@@ -229,7 +228,7 @@ def _footprint(ll: BaseGeometry, gtype: str, radius_m: float | None,
         raise InputError("半径或廊道宽度须为正数且不超过上限", "radius/width must be positive and bounded",
                          code="site.buffer_invalid")
     frame = local_frame(ll)
-    return frame.to_lonlat(frame.to_local(ll).buffer(dist, quad_segs=16))
+    return frame.to_lonlat(frame.to_local(ll).buffer(dist, quad_segs=64))
 
 
 def _repair(fp: BaseGeometry, warnings: list[str]) -> BaseGeometry:

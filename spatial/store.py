@@ -115,8 +115,12 @@ class LayerStore:
         self.home = Path(home)
         (self.home / "layers").mkdir(parents=True, exist_ok=True)
         self.db_path = self.home / "catalog.sqlite"
-        with self.connect() as con:
-            con.executescript(_SCHEMA)
+        con = sqlite3.connect(self.db_path, timeout=30)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(_SCHEMA)  # executescript manages its own transaction
+        finally:
+            con.close()
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
