@@ -1,0 +1,93 @@
+"""Layer store: versions are content-addressed and immutable; activation switches atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spatial.errors import DataError, NotFoundError
+from spatial.layerset import LayerSetCache
+from spatial.store import LayerStore, SourceMeta
+
+
+def _geojson(path: Path, features: list[tuple[list, dict]], crs: str | None = "EPSG:4326") -> Path:
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+         "properties": props} for ring, props in features]}
+    if crs is None:
+        doc["crs"] = None
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+SQ = [[106.4, 29.6], [106.41, 29.6], [106.41, 29.61], [106.4, 29.61], [106.4, 29.6]]
+SQ2 = [[106.5, 29.6], [106.51, 29.6], [106.51, 29.61], [106.5, 29.61], [106.5, 29.6]]
+META = SourceMeta(title="测试红线", accuracy_m=5, demo=True)
+
+
+def test_import_is_content_addressed_and_idempotent(tmp_path):
+    store = LayerStore(tmp_path / "home")
+    f = _geojson(tmp_path / "a.geojson", [(SQ, {"name": "甲", "code": "1"})])
+    v1 = store.import_file("eco_redline", f, META, loaded_by="t")
+    v2 = store.import_file("eco_redline", f, META, loaded_by="t")
+    assert v1.version == v2.version == v1.sha256[:16]
+    assert len(store.versions("eco_redline")) == 1
+    assert v1.path.exists() and v1.feature_count == 1
+
+
+def test_feature_order_does_not_change_the_hash(tmp_path):
+    store = LayerStore(tmp_path / "home")
+    a = _geojson(tmp_path / "a.geojson", [(SQ, {"name": "甲", "code": "1"}),
+                                         (SQ2, {"name": "乙", "code": "2"})])
+    b = _geojson(tmp_path / "b.geojson", [(SQ2, {"name": "乙", "code": "2"}),
+                                         (SQ, {"name": "甲", "code": "1"})])
+    assert (store.import_file("eco_redline", a, META, loaded_by="t").sha256
+            == store.import_file("eco_redline", b, META, loaded_by="t").sha256)
+
+
+def test_activation_and_rollback_change_the_active_set(tmp_path):
+    store = LayerStore(tmp_path / "home")
+    cache = LayerSetCache(store)
+    v1 = store.import_file("eco_redline", _geojson(tmp_path / "1.geojson",
+                           [(SQ, {"name": "甲", "code": "1"})]), META, loaded_by="t", activate=True)
+    set1 = cache.active()
+    v2 = store.import_file("eco_redline", _geojson(tmp_path / "2.geojson",
+                           [(SQ2, {"name": "乙", "code": "2"})]), META, loaded_by="t")
+    assert store.active_versions()["eco_redline"].version == v1.version  # import ≠ activate
+    store.activate("eco_redline", v2.version, actor="t")
+    set2 = cache.active()
+    assert set2.key != set1.key and set1.layers["eco_redline"].attrs[0]["name"] == "甲"
+    store.activate("eco_redline", v1.version, actor="t")  # rollback
+    assert cache.active() is set1  # the indexed set is reused, not rebuilt
+
+
+@pytest.mark.parametrize(("props", "message"), [
+    ({"code": "1"}, "缺少必需字段 name"),
+])
+def test_schema_violations_are_refused(tmp_path, props, message):
+    store = LayerStore(tmp_path / "home")
+    with pytest.raises(DataError) as exc:
+        store.import_file("protected_area", _geojson(tmp_path / "x.geojson", [(SQ, props)]), META,
+                          loaded_by="t")
+    assert exc.value.code == "layer.validation_failed" and message in exc.value.message_zh
+
+
+def test_domain_violation_is_refused(tmp_path):
+    store = LayerStore(tmp_path / "home")
+    props = {"name": "x", "category": "nature_reserve", "level": "national", "zone": "middle"}
+    with pytest.raises(DataError) as exc:
+        store.import_file("protected_area", _geojson(tmp_path / "x.geojson", [(SQ, props)]), META,
+                          loaded_by="t")
+    assert "middle" in exc.value.message_zh
+    assert store.versions("protected_area") == []
+
+
+def test_unknown_kind_and_version(tmp_path):
+    store = LayerStore(tmp_path / "home")
+    with pytest.raises(NotFoundError):
+        store.get_version("eco_redline", "nope")
+    with pytest.raises(NotFoundError):
+        store.import_file("no_kind", _geojson(tmp_path / "x.geojson", [(SQ, {})]), META,
+                          loaded_by="t")
