@@ -7,6 +7,7 @@ forbid > restrict > pass. Advisory findings never change the overall verdict.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import shapely
@@ -28,14 +29,18 @@ _ATTR_ZH = {"industry": "行业代码", "nature": "建设性质"}
 
 def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet) -> dict[str, Any]:
     """Screen a site and return the verdict document (without id, timestamps and links)."""
-    ctx = Context.create(site, layers)
     gaps: list[dict[str, Any]] = []
-    districts = _districts(ctx, gaps)
+    inside = _inside_coverage(site, layers, gaps)
     findings: list[dict[str, Any]] = []
-    for rule in ruleset.rules:
-        fnd = _evaluate_rule(rule, ctx, project, ruleset, districts, gaps)
-        if fnd is not None:
-            findings.append(fnd)
+    districts: list[dict[str, Any]] = []
+    if inside is not None:
+        # Rules are judged on the part of the site the dataset covers; the rest is a gap.
+        ctx = Context.create(inside, layers)
+        districts = _districts(ctx)
+        for rule in ruleset.rules:
+            fnd = _evaluate_rule(rule, ctx, project, ruleset, districts, gaps)
+            if fnd is not None:
+                findings.append(fnd)
     findings.sort(key=lambda f: _SEVERITY[f["verdict"]])
     verdict = compose(findings, gaps)
     site_doc = site.as_dict()
@@ -86,25 +91,36 @@ def summarise(verdict: str, findings: list[dict[str, Any]], gaps: list[dict[str,
     return "".join(parts)
 
 
-def _districts(ctx: Context, gaps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    admin = ctx.layers.layers.get("admin_district")
-    site_ll = ctx.site.footprint
-    if admin is None or ctx.layers.coverage is None:
+def _inside_coverage(site: Site, layers: LayerSet, gaps: list[dict[str, Any]]) -> Site | None:
+    """The part of the site inside the dataset coverage (None if nothing), recording gaps."""
+    cov = layers.coverage
+    if cov is None:
         gaps.append(_gap(None, "layer_missing", "缺少行政区图层,无法确定数据覆盖范围",
                          "No admin_district layer: dataset coverage unknown"))
-        return []
+        return None
+    if shapely.covers(cov, site.footprint):
+        return site
+    part = shapely.intersection(site.footprint, cov)
+    inside = geodesic_area(part)
+    share = 1 - inside / site.area_m2 if site.area_m2 else 1.0
+    gaps.append(_gap(None, "outside_coverage",
+                     f"场址有 {share:.1%} 位于数据覆盖范围(重庆市行政区域)之外,该部分无法判定",
+                     f"{share:.1%} of the site lies outside the dataset coverage (Chongqing)"))
+    polys = [g for g in shapely.get_parts(part) if g.geom_type == "Polygon"]
+    if inside <= 0 or not polys:
+        return None
+    return dataclasses.replace(site, footprint=shapely.union_all(polys))
+
+
+def _districts(ctx: Context) -> list[dict[str, Any]]:
+    admin = ctx.layers.layers["admin_district"]
+    site_ll = ctx.site.footprint
     out = []
     for i in admin.candidates(site_ll, {}):
         area = geodesic_area(shapely.intersection(site_ll, admin.geoms[i]))
         if area > 0:
             out.append({"adcode": admin.attrs[i]["adcode"], "name": admin.attrs[i]["name"],
                         "overlap_m2": area})
-    if not shapely.covers(ctx.layers.coverage, site_ll):
-        inside = geodesic_area(shapely.intersection(site_ll, ctx.layers.coverage))
-        share = 1 - inside / ctx.site_area_m2 if ctx.site_area_m2 else 1.0
-        gaps.append(_gap(None, "outside_coverage",
-                         f"场址有 {share:.1%} 位于数据覆盖范围(重庆市行政区域)之外",
-                         f"{share:.1%} of the site lies outside the dataset coverage (Chongqing)"))
     return sorted(out, key=lambda d: -d["overlap_m2"])
 
 
@@ -122,12 +138,16 @@ def _evaluate_rule(rule: Rule, ctx: Context, project: Project, ruleset: RuleSet,
         gaps.append(_gap(rule.id, "layer_missing", f"图层“{exc.kind}”没有启用的版本",
                          f"Layer kind {exc.kind} has no active version"))
         return None
-    if not (out.fired or out.borderline):
+    # A layer that is incomplete at the site cannot clear it, nor prove an absence.
+    decided_by_absence = rule.where.predicate == "outside" and out.fired
+    if not (out.fired or out.borderline) or decided_by_absence:
         if out.layer is not None and not _layer_covers(ctx, out, rule):
             gaps.append(_gap(rule.id, "layer_incomplete",
                              f"图层“{out.layer.version.meta.title}”在场址处不完整(数据仅覆盖部分区县)",
                              f"Layer {out.layer.kind} does not cover the site"))
-        return None
+            return None
+        if not decided_by_absence:
+            return None
     if applies is None:
         names = missing_attributes(rule.applies_to, project)
         gaps.append(_gap(rule.id, "attribute_missing",

@@ -27,6 +27,13 @@ def _clip(geom: BaseGeometry, view: BaseGeometry) -> BaseGeometry:
     return shapely.clip_by_rect(geom, *view.bounds)
 
 
+def _features(geoms: list[BaseGeometry], props: list[dict[str, Any]]) -> dict[str, Any]:
+    """A FeatureCollection of the non-empty geometries (clipping can leave empty collections)."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": mapping(g), "properties": p}
+        for g, p in zip(geoms, props, strict=True) if not g.is_empty]}
+
+
 def render_map(doc: dict[str, Any], layers: LayerSet, *, asset_base: str,
                rules: RuleSet | None = None, tile_url: str | None = None,
                tile_attribution: str = "") -> str:
@@ -60,20 +67,20 @@ def render_map(doc: dict[str, Any], layers: LayerSet, *, asset_base: str,
 def _base_layers(fmap: folium.Map, layers: LayerSet, view: BaseGeometry) -> None:
     admin = layers.layers.get("admin_district")
     if admin is not None:
-        feats = [{"type": "Feature", "geometry": mapping(_clip(admin.geoms[i], view)),
-                  "properties": {"name": admin.attrs[i]["name"]}}
-                 for i in admin.tree.query(view)]
-        folium.GeoJson({"type": "FeatureCollection", "features": feats}, name="区县界",
+        idx = admin.tree.query(view)
+        fc = _features([_clip(admin.geoms[i], view) for i in idx],
+                       [{"name": admin.attrs[i]["name"]} for i in idx])
+        folium.GeoJson(fc, name="区县界",
                        style_function=lambda _: {"color": "#7f8c8d", "weight": 1.5,
                                                  "dashArray": "6 4", "fillColor": "#ecf0f1",
                                                  "fillOpacity": 0.6},
                        tooltip=folium.GeoJsonTooltip(["name"], aliases=["区县"])).add_to(fmap)
     river = layers.layers.get("river")
     if river is not None:
-        feats = [{"type": "Feature", "geometry": mapping(_clip(river.geoms[i], view)),
-                  "properties": {"name": river.attrs[i]["name"]}}
-                 for i in river.tree.query(view)]
-        folium.GeoJson({"type": "FeatureCollection", "features": feats}, name="河流",
+        idx = river.tree.query(view)
+        fc = _features([_clip(river.geoms[i], view) for i in idx],
+                       [{"name": river.attrs[i]["name"]} for i in idx])
+        folium.GeoJson(fc, name="河流",
                        style_function=lambda _: {"color": "#3498db", "weight": 4},
                        tooltip=folium.GeoJsonTooltip(["name"], aliases=["河流"])).add_to(fmap)
 

@@ -105,7 +105,11 @@ def match(flt: ProjectFilter, project: Project, catalogue: IndustryCatalogue) ->
     missing = False
     checks: list[bool | None] = []
     if flt.industries is not None or flt.not_industries is not None:
-        if project.industry is None:
+        if project.industry is None and project.type != "project":
+            # A park or tailings-pond proposal without an industry code is judged by its type:
+            # an industry list does not concern it, an industry exclusion does not spare it.
+            checks.append(flt.industries is None)
+        elif project.industry is None:
             missing = True
         else:
             ind = project.industry
@@ -132,7 +136,8 @@ def match(flt: ProjectFilter, project: Project, catalogue: IndustryCatalogue) ->
 def missing_attributes(flt: ProjectFilter, project: Project) -> list[str]:
     """Names of project attributes the filter needs but the project did not give."""
     out = []
-    if (flt.industries is not None or flt.not_industries is not None) and project.industry is None:
+    needs_industry = flt.industries is not None or flt.not_industries is not None
+    if needs_industry and project.industry is None and project.type == "project":
         out.append("industry")
     if flt.nature is not None and project.nature is None:
         out.append("nature")

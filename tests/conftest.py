@@ -1,0 +1,31 @@
+"""Shared fixtures: a throwaway data directory seeded from the shipped demo data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from app.state import Engine, open_engine
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory):
+    """A data directory seeded once per test session from data/layers.yaml."""
+    home = tmp_path_factory.mktemp("redline-home")
+    open_engine(Settings(home=home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def engine(demo_home) -> Engine:
+    return open_engine(Settings(home=demo_home))
+
+
+@pytest.fixture(scope="session")
+def client(demo_home) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(home=demo_home)), raise_server_exceptions=False) as c:
+        yield c
