@@ -64,25 +64,25 @@ def render_map(doc: dict[str, Any], layers: LayerSet, *, asset_base: str,
     return fmap.get_root().render()
 
 
+_BASE = [
+    ("admin_district", "区县界", "区县", {"color": "#7f8c8d", "weight": 1.5, "dashArray": "6 4",
+                                     "fillColor": "#ecf0f1", "fillOpacity": 0.6}),
+    ("river", "河流", "河流", {"color": "#3498db", "weight": 4}),
+]
+
+
 def _base_layers(fmap: folium.Map, layers: LayerSet, view: BaseGeometry) -> None:
-    admin = layers.layers.get("admin_district")
-    if admin is not None:
-        idx = admin.tree.query(view)
-        fc = _features([_clip(admin.geoms[i], view) for i in idx],
-                       [{"name": admin.attrs[i]["name"]} for i in idx])
-        folium.GeoJson(fc, name="区县界",
-                       style_function=lambda _: {"color": "#7f8c8d", "weight": 1.5,
-                                                 "dashArray": "6 4", "fillColor": "#ecf0f1",
-                                                 "fillOpacity": 0.6},
-                       tooltip=folium.GeoJsonTooltip(["name"], aliases=["区县"])).add_to(fmap)
-    river = layers.layers.get("river")
-    if river is not None:
-        idx = river.tree.query(view)
-        fc = _features([_clip(river.geoms[i], view) for i in idx],
-                       [{"name": river.attrs[i]["name"]} for i in idx])
-        folium.GeoJson(fc, name="河流",
-                       style_function=lambda _: {"color": "#3498db", "weight": 4},
-                       tooltip=folium.GeoJsonTooltip(["name"], aliases=["河流"])).add_to(fmap)
+    """Our own base map: district boundaries and rivers, clipped to the view."""
+    for kind, title, alias, style in _BASE:
+        lay = layers.layers.get(kind)
+        if lay is None:
+            continue
+        idx = lay.tree.query(view)
+        fc = _features([_clip(lay.geoms[i], view) for i in idx],
+                       [{"name": lay.attrs[i]["name"]} for i in idx])
+        if fc["features"]:
+            folium.GeoJson(fc, name=title, style_function=lambda _, st=style: st,
+                           tooltip=folium.GeoJsonTooltip(["name"], aliases=[alias])).add_to(fmap)
 
 
 def _rings(fmap: folium.Map, layers: LayerSet, rules: RuleSet, site: BaseGeometry,

@@ -103,7 +103,7 @@ def _sites(rule: Rule):
         return box(edge + d - 1, -50, edge + d + 99, 50), box(edge + d + 1, -50, edge + d + 101, 50)
     if w.predicate == "intersects":
         half = max(100.0, ((w.min_overlap_m2 or 0) ** 0.5) / 2 + 10)
-        return (synth.square(FEATURE_X + (0 if w.layer != "river" else 0), 0, half),
+        return (synth.square(FEATURE_X, 0, half),
                 box(edge + 1, -100, edge + 201, 100))
     if w.predicate == "outside":
         return box(EDGE - 199, -100, EDGE + 1, 100), synth.square(FEATURE_X, 0, 100)
