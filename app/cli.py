@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("screen", help="筛查一个场址文件 / screen a site file")
     s.add_argument("site_file", type=Path)
-    s.add_argument("--industry", help="GB/T 4754-2017 行业代码,如 C2614")
+    s.add_argument("--industry", help="GB/T 4754-2017 行业代码，如 C2614")
     s.add_argument("--nature", choices=NATURES)
     s.add_argument("--type", dest="ptype", choices=TYPES, default="project")
     s.add_argument("--activity", action="append", choices=ACTIVITIES, default=[])
@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "rules":
         rs = load_ruleset(settings.rules_dir)
-        print(f"规则校验通过:{len(rs.rules)} 条规则,{len(rs.files)} 个文件;"
-              f"行业代码 {len(rs.catalogue.codes)} 个,类别 {len(rs.catalogue.categories)} 个")
+        print(f"规则校验通过：{len(rs.rules)} 条规则，{len(rs.files)} 个文件；"
+              f"行业代码 {len(rs.catalogue.codes)} 个，类别 {len(rs.catalogue.categories)} 个")
         print(f"rules_version {rs.sha256}")
         return 0
     if args.command == "serve":
@@ -153,7 +153,7 @@ def _json(doc: Any) -> str:
 
 
 def _table(doc: dict[str, Any]) -> str:
-    lines = [f"结论:{doc['verdict_zh']} ({doc['verdict']})    id {doc['id']}", doc["summary_zh"], ""]
+    lines = [f"结论：{doc['verdict_zh']} ({doc['verdict']})    id {doc['id']}", doc["summary_zh"], ""]
     for f in doc["findings"]:
         m = f["measure"]
         if m.get("distance_m") is not None:
@@ -164,7 +164,7 @@ def _table(doc: dict[str, Any]) -> str:
             measure = ""
         flag = " [边界待核]" if f["borderline"] else ""
         lines.append(f"- {f['verdict_zh']}{flag} {f['rule_id']}: {f['title_zh']}  {measure}")
-        lines.append(f"    依据:{f['basis']['document']} {f['basis']['clause']}")
+        lines.append(f"    依据：{f['basis']['document']} {f['basis']['clause']}")
     for g in doc["not_evaluated"]:
         lines.append(f"- 无法评估 {g['rule_id'] or ''}: {g['reason']}")
     lines.append(f"\n规则集 {doc['rules_version'][:12]} · 图层 "

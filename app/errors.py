@@ -63,7 +63,7 @@ def install(app: FastAPI) -> None:
         errors = [{"loc": [str(x) for x in e.get("loc", ())], "msg": e.get("msg", "")}
                   for e in exc.errors()]
         where = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
-        return problem(422, "request.invalid", f"请求格式不正确:{where}",
+        return problem(422, "request.invalid", f"请求格式不正确：{where}",
                        f"Invalid request: {where}", request.url.path, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
@@ -74,5 +74,5 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return problem(500, "internal", "服务内部错误,请稍后重试", "Internal server error",
+        return problem(500, "internal", "服务内部错误，请稍后重试", "Internal server error",
                        request.url.path)

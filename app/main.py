@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="重庆生态红线与环境分区管控选址筛查 / Chongqing red-line site screening",
         version=__version__,
-        description="提交场址与项目属性,返回禁止/限制/通过/无法判定及逐条依据。"
+        description="提交场址与项目属性，返回禁止/限制/通过/无法判定及逐条依据。"
                     "Demo layers are illustrative, not legal boundaries.",
     )
     app.state.engine = engine

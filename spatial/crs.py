@@ -23,8 +23,8 @@ _OBFUSCATED = {"gcj02": prcoords.gcj_wgs_bored, "bd09": prcoords.bd_wgs_bored}
 
 #: Datums whose conversion to CGCS2000 needs local parameters pyproj does not carry.
 _OLD_DATUM_WARNING = {
-    "Xian 1980": "西安80坐标系转换为CGCS2000需要当地七参数,此处采用近似转换,误差可达数米至数十米",
-    "Beijing 1954": "北京54坐标系转换为CGCS2000需要当地七参数,此处采用近似转换,误差可达数十米",
+    "Xian 1980": "西安80坐标系转换为CGCS2000需要当地七参数，此处采用近似转换，误差可达数米至数十米",
+    "Beijing 1954": "北京54坐标系转换为CGCS2000需要当地七参数，此处采用近似转换，误差可达数十米",
 }
 
 
@@ -51,7 +51,7 @@ def to_lonlat(geom: BaseGeometry, crs: str) -> tuple[BaseGeometry, list[str]]:
         src = CRS.from_user_input(crs)
     except CRSError as exc:
         raise InputError(
-            f"无法识别的坐标系:{crs}", f"Unrecognised coordinate system: {crs}",
+            f"无法识别的坐标系：{crs}", f"Unrecognised coordinate system: {crs}",
             code="crs.unknown",
         ) from exc
     warnings = [w for name, w in _OLD_DATUM_WARNING.items() if name in (src.datum.name if src.datum else "")]
@@ -76,10 +76,10 @@ def infer_crs(geom: BaseGeometry) -> tuple[str, str | None]:
     if zone == int(maxx // 1_000_000) and 25 <= zone <= 45 and miny > 0 and maxy < 10_000_000:
         epsg = 4513 + zone - 25
         return f"EPSG:{epsg}", (
-            f"坐标未注明坐标系,根据带号前缀 {zone} 推断为 CGCS2000 3度带高斯-克吕格投影 EPSG:{epsg}"
+            f"坐标未注明坐标系，根据带号前缀 {zone} 推断为 CGCS2000 3度带高斯-克吕格投影 EPSG:{epsg}"
         )
     raise InputError(
-        "坐标看起来是投影坐标,但未注明坐标系,请通过 crs 参数说明(例如 EPSG:4545)",
+        "坐标看起来是投影坐标，但未注明坐标系，请通过 crs 参数说明(例如 EPSG:4545)",
         "Coordinates look projected but no CRS was given; state it with `crs` (e.g. EPSG:4545)",
         code="crs.required",
     )

@@ -23,7 +23,7 @@ from spatial.site import Site
 VERDICT_ZH = {"forbid": "禁止", "restrict": "限制", "pass": "通过", "indeterminate": "无法判定",
               "advisory": "提示"}
 _SEVERITY = {"forbid": 0, "restrict": 1, "advisory": 2}
-MANUAL_CHECK_ZH = "测算结果处于数据位置精度范围内,须人工核查场址与该图层边界的关系"
+MANUAL_CHECK_ZH = "测算结果处于数据位置精度范围内，须人工核查场址与该图层边界的关系"
 _ATTR_ZH = {"industry": "行业代码", "nature": "建设性质"}
 
 
@@ -76,18 +76,22 @@ def compose(findings: list[dict[str, Any]], gaps: list[dict[str, Any]]) -> str:
 def summarise(verdict: str, findings: list[dict[str, Any]], gaps: list[dict[str, Any]]) -> str:
     """One-paragraph Chinese summary of the verdict."""
     by = {v: [f["title_zh"] for f in findings if f["verdict"] == v] for v in _SEVERITY}
+
+    def listing(items: list[str]) -> str:
+        return "；".join(items[:3]) + ("等" if len(items) > 3 else "")
+
     parts = [f"{VERDICT_ZH[verdict]}。"]
     if by["forbid"]:
-        parts.append(f"触发 {len(by['forbid'])} 条禁止性规则:{';'.join(by['forbid'][:3])}。")
+        parts.append(f"触发 {len(by['forbid'])} 条禁止性规则：{listing(by['forbid'])}。")
     if by["restrict"]:
-        parts.append(f"{len(by['restrict'])} 条限制性要求需落实:{';'.join(by['restrict'][:3])}。")
+        parts.append(f"{len(by['restrict'])} 条限制性要求需落实：{listing(by['restrict'])}。")
     if gaps:
-        parts.append(f"{len(gaps)} 项无法评估:{';'.join(g['reason'] for g in gaps[:3])}。")
+        parts.append(f"{len(gaps)} 项无法评估：{listing([g['reason'] for g in gaps])}。")
     if verdict == "pass":
         parts.append("未触发任何禁止或限制性规则。")
     if by["advisory"]:
         parts.append(f"另有 {len(by['advisory'])} 条提示。")
-    parts.append("本结果为选址初筛参考,不替代法定审批。")
+    parts.append("本结果为选址初筛参考，不替代法定审批。")
     return "".join(parts)
 
 
@@ -95,7 +99,7 @@ def _inside_coverage(site: Site, layers: LayerSet, gaps: list[dict[str, Any]]) -
     """The part of the site inside the dataset coverage (None if nothing), recording gaps."""
     cov = layers.coverage
     if cov is None:
-        gaps.append(_gap(None, "layer_missing", "缺少行政区图层,无法确定数据覆盖范围",
+        gaps.append(_gap(None, "layer_missing", "缺少行政区图层，无法确定数据覆盖范围",
                          "No admin_district layer: dataset coverage unknown"))
         return None
     if shapely.covers(cov, site.footprint):
@@ -104,7 +108,7 @@ def _inside_coverage(site: Site, layers: LayerSet, gaps: list[dict[str, Any]]) -
     inside = geodesic_area(part)
     share = 1 - inside / site.area_m2 if site.area_m2 else 1.0
     gaps.append(_gap(None, "outside_coverage",
-                     f"场址有 {share:.1%} 位于数据覆盖范围(重庆市行政区域)之外,该部分无法判定",
+                     f"场址有 {share:.1%} 位于数据覆盖范围(重庆市行政区域)之外，该部分无法判定",
                      f"{share:.1%} of the site lies outside the dataset coverage (Chongqing)"))
     polys = [g for g in shapely.get_parts(part) if g.geom_type == "Polygon"]
     if inside <= 0 or not polys:

@@ -60,7 +60,7 @@ class RuleFileError(RedlineError):
 
     def __init__(self, problems: list[str]) -> None:
         text = "\n".join(problems)
-        super().__init__(f"规则文件校验失败:\n{text}", f"Rule files are invalid:\n{text}")
+        super().__init__(f"规则文件校验失败：\n{text}", f"Rule files are invalid:\n{text}")
         self.problems = problems
 
 

@@ -110,12 +110,12 @@ class IndustryCatalogue:
             division = self.codes.get(code[:3]) if _CODE_RE.match(code) and len(code) > 3 else None
             if division is None:
                 raise InputError(
-                    f"未知的国民经济行业代码:{raw_code}",
+                    f"未知的国民经济行业代码：{raw_code}",
                     f"Unknown GB/T 4754-2017 industry code: {raw_code}",
                     code="industry.unknown",
                     details={"suggestions": self.suggest(raw_code)},
                 )
-            entry = {"name_zh": f"{division['name_zh']}(小类 {code} 未收录,按大类判定)"}
+            entry = {"name_zh": f"{division['name_zh']}(小类 {code} 未收录，按大类判定)"}
         cats = tuple(sorted(n for n, c in self.categories.items() if c.contains(code)))
         return Industry(code=code, name_zh=entry["name_zh"], categories=cats, known_exactly=known)
 

@@ -139,5 +139,5 @@ def _legend(doc: dict[str, Any]) -> str:
     return (
         '<div style="position:fixed;bottom:24px;left:12px;z-index:9999;background:#fff;'
         'padding:8px 10px;border:1px solid #999;font:13px sans-serif;border-radius:4px">'
-        f'<b>图例 · 结论:{doc.get("verdict_zh", doc["verdict"])}</b>{rows}{note}</div>'
+        f'<b>图例 · 结论：{doc.get("verdict_zh", doc["verdict"])}</b>{rows}{note}</div>'
     )

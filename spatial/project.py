@@ -36,7 +36,7 @@ class Project:
         unknown = set(raw) - {"industry", "nature", "type", "activity", "flags", "name"}
         if unknown:
             raise InputError(
-                f"未知的项目属性:{', '.join(sorted(unknown))}",
+                f"未知的项目属性：{', '.join(sorted(unknown))}",
                 f"Unknown project attributes: {', '.join(sorted(unknown))}",
                 code="project.unknown_field",
             )
@@ -89,7 +89,7 @@ def _as_tuple(value: Any, field_name: str) -> tuple[str, ...]:
 def _check_choice(name: str, value: str | None, allowed: tuple[str, ...], label: str) -> None:
     if value is not None and value not in allowed:
         raise InputError(
-            f"{label}取值无效:{value!r},可选:{', '.join(allowed)}",
+            f"{label}取值无效：{value!r},可选：{', '.join(allowed)}",
             f"Invalid {name}: {value!r}; allowed: {', '.join(allowed)}",
             code=f"project.{name}_invalid",
             details={"allowed": list(allowed)},

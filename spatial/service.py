@@ -85,7 +85,7 @@ class ScreeningService:
         req, doc = self._row(screening_id)
         if not current and doc["rules_version"] != self.ruleset.sha256:
             raise ConflictError(
-                "规则集已更新,无法按原规则复现;请使用当前规则重新筛查",
+                "规则集已更新，无法按原规则复现；请使用当前规则重新筛查",
                 "The rule set changed since this screening; re-run against current rules",
                 code="screening.rules_changed",
             )
@@ -105,7 +105,7 @@ class ScreeningService:
             row = con.execute("SELECT request, result FROM screenings WHERE id = ?",
                               (screening_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"筛查记录不存在:{screening_id}",
+            raise NotFoundError(f"筛查记录不存在：{screening_id}",
                                 f"No screening with id {screening_id}",
                                 code="screening.not_found")
         return json.loads(row[0]), json.loads(row[1])

@@ -113,7 +113,7 @@ def read_site_file(path: Path) -> tuple[BaseGeometry, str | None]:
     the file declares, if any.
     """
     if not path.exists():
-        raise InputError(f"文件不存在:{path}", f"File not found: {path}", code="file.not_found")
+        raise InputError(f"文件不存在：{path}", f"File not found: {path}", code="file.not_found")
     if path.suffix.lower() in (".geojson", ".json", ".wkt", ".txt"):
         text = path.read_text(encoding="utf-8-sig")
         obj: Any = _json_loads(text) if text.lstrip().startswith("{") else text
@@ -197,14 +197,14 @@ def _refuse_swapped_axes(geom: BaseGeometry) -> None:
 def _refuse_outside_range(ll: BaseGeometry) -> None:
     minx, miny, maxx, maxy = ll.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise InputError("坐标超出经纬度范围,请检查坐标系", "Coordinates out of lon/lat range",
+        raise InputError("坐标超出经纬度范围，请检查坐标系", "Coordinates out of lon/lat range",
                          code="site.out_of_range")
 
 
 def _dimension_type(geom: BaseGeometry) -> str:
     dims = {shapely.get_dimensions(g) for g in shapely.get_parts(geom)}
     if len(dims) > 1:
-        raise InputError("场址混合了点、线、面,请分别提交", "The site mixes points, lines and polygons",
+        raise InputError("场址混合了点、线、面，请分别提交", "The site mixes points, lines and polygons",
                          code="site.mixed_dimensions")
     return {0: "Point", 1: "LineString", 2: "Polygon"}[dims.pop()] if geom.geom_type in (
         "GeometryCollection",) else geom.geom_type
@@ -217,12 +217,12 @@ def _footprint(ll: BaseGeometry, gtype: str, radius_m: float | None,
     if gtype.endswith("Point"):
         if radius_m is None:
             radius_m = DEFAULT_POINT_RADIUS_M
-            warnings.append(f"点状场址未给出半径,按默认半径 {DEFAULT_POINT_RADIUS_M:g} 米生成占地范围")
+            warnings.append(f"点状场址未给出半径，按默认半径 {DEFAULT_POINT_RADIUS_M:g} 米生成占地范围")
         dist = radius_m
     else:
         if width_m is None:
             width_m = DEFAULT_CORRIDOR_WIDTH_M
-            warnings.append(f"线状工程未给出廊道宽度,按默认宽度 {DEFAULT_CORRIDOR_WIDTH_M:g} 米生成占地范围")
+            warnings.append(f"线状工程未给出廊道宽度，按默认宽度 {DEFAULT_CORRIDOR_WIDTH_M:g} 米生成占地范围")
         dist = width_m / 2
     if not 0 < dist <= 50_000:
         raise InputError("半径或廊道宽度须为正数且不超过上限", "radius/width must be positive and bounded",
@@ -242,7 +242,7 @@ def _repair(fp: BaseGeometry, warnings: list[str]) -> BaseGeometry:
     after = shapely.area(repaired)
     if repaired.is_empty or (before and abs(after - before) / before > MAX_REPAIR_AREA_CHANGE):
         raise InputError(
-            f"场址多边形无效({reason}),自动修复会显著改变面积,请修正后重新提交",
+            f"场址多边形无效({reason}),自动修复会显著改变面积，请修正后重新提交",
             f"The site polygon is invalid ({reason}) and repair would change its area",
             code="site.invalid_geometry",
         )

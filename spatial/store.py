@@ -156,7 +156,7 @@ class LayerStore:
                 "SELECT * FROM layer_versions WHERE kind = ? AND version = ?", (kind, version)
             ).fetchone()
         if row is None:
-            raise NotFoundError(f"图层版本不存在:{kind} {version}",
+            raise NotFoundError(f"图层版本不存在：{kind} {version}",
                                 f"No such layer version: {kind} {version}",
                                 code="layer.version_not_found")
         return _row_to_version(row)
@@ -174,7 +174,7 @@ class LayerStore:
         try:
             return pyogrio.read_dataframe(lv.path)
         except Exception as exc:  # GDAL error types vary by driver
-            raise DataError(f"图层文件损坏:{lv.path.name}", f"Layer file unreadable: {exc}",
+            raise DataError(f"图层文件损坏：{lv.path.name}", f"Layer file unreadable: {exc}",
                             code="layer.file_corrupt") from exc
 
     def is_empty(self) -> bool:
@@ -190,7 +190,7 @@ class LayerStore:
         try:
             gdf = pyogrio.read_dataframe(path)
         except Exception as exc:  # GDAL error types vary by driver
-            raise DataError(f"无法读取图层文件:{path.name}", f"Cannot read layer file: {exc}",
+            raise DataError(f"无法读取图层文件：{path.name}", f"Cannot read layer file: {exc}",
                             code="layer.file_unreadable") from exc
         return self.import_frame(kind, gdf, meta, loaded_by=loaded_by, activate=activate)
 
@@ -199,11 +199,11 @@ class LayerStore:
         """Validate, normalise and store a GeoDataFrame as a version of ``kind``."""
         schema = KINDS.get(kind)
         if schema is None:
-            raise NotFoundError(f"未知图层类型:{kind}", f"Unknown layer kind: {kind}",
+            raise NotFoundError(f"未知图层类型：{kind}", f"Unknown layer kind: {kind}",
                                 code="layer.kind_unknown")
         clean, report = validate_frame(schema, gdf)
         if report.errors:
-            raise DataError("图层校验未通过:" + ";".join(report.errors[:5]),
+            raise DataError("图层校验未通过：" + ";".join(report.errors[:5]),
                             "Layer validation failed: " + "; ".join(report.errors[:5]),
                             code="layer.validation_failed", details=asdict(report))
         sha = content_hash(clean)
@@ -238,7 +238,7 @@ class LayerStore:
         """Make a stored version the active one for its kind (atomic)."""
         lv = self.get_version(kind, version)
         if lv.validation.get("errors"):
-            raise ConflictError("该版本校验未通过,不能启用", "This version failed validation",
+            raise ConflictError("该版本校验未通过，不能启用", "This version failed validation",
                                 code="layer.version_invalid")
         with self.connect() as con:
             _activate(con, kind, version, actor)

@@ -46,7 +46,7 @@ def list_layers(engine: EngineDep) -> dict[str, Any]:
 def layer_versions(kind: str, engine: EngineDep) -> dict[str, Any]:
     """All stored versions of a kind and which one is active."""
     if kind not in KINDS:
-        raise NotFoundError(f"未知图层类型:{kind}", f"Unknown layer kind: {kind}",
+        raise NotFoundError(f"未知图层类型：{kind}", f"Unknown layer kind: {kind}",
                             code="layer.kind_unknown")
     active = engine.store.active_versions().get(kind)
     return {"kind": kind, "active": active.version if active else None,

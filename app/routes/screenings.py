@@ -49,7 +49,7 @@ async def create_screening(request: Request, engine: EngineDep) -> JSONResponse:
     elif ctype.startswith("application/json") or not ctype:
         req = _from_json(await _read_json(request))
     else:
-        raise InputError("不支持的内容类型,请使用 application/json 或 multipart/form-data",
+        raise InputError("不支持的内容类型，请使用 application/json 或 multipart/form-data",
                          f"Unsupported content type: {ctype}", code="request.content_type")
     doc = await run_in_threadpool(engine.service.screen, req)
     return JSONResponse(doc, status_code=201)
@@ -111,7 +111,7 @@ async def _from_multipart(request: Request, limit: int) -> ScreeningRequest:
     name = PurePath(upload.filename or "site.geojson").name
     suffix = Path(name).suffix.lower()
     if suffix not in _UPLOAD_SUFFIXES:
-        raise InputError(f"不支持的文件类型:{suffix or '(无扩展名)'}",
+        raise InputError(f"不支持的文件类型：{suffix or '(无扩展名)'}",
                          f"Unsupported file type: {suffix}", code="upload.unsupported_format")
     data = await upload.read(limit + 1)
     if len(data) > limit:
@@ -140,5 +140,5 @@ async def _from_multipart(request: Request, limit: int) -> ScreeningRequest:
 def _request_invalid(exc: ValidationError) -> InputError:
     where = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
                       for e in exc.errors()[:5])
-    return InputError(f"请求格式不正确:{where}", f"Invalid request: {where}",
+    return InputError(f"请求格式不正确：{where}", f"Invalid request: {where}",
                       code="request.invalid")
