@@ -160,6 +160,8 @@ def _table(doc: dict[str, Any]) -> str:
             measure = f"距离 {m['distance_m']} m / 阈值 {m.get('threshold_m', '-')} m"
         elif "overlap_m2" in m:
             measure = f"重叠 {m['overlap_m2']} m² ({m['overlap_share']:.1%})"
+        elif "outside_m2" in m:
+            measure = f"范围外 {m['outside_m2']} m² ({m['outside_share']:.1%})"
         else:
             measure = ""
         flag = " [边界待核]" if f["borderline"] else ""
