@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误 [{exc.code}]:{exc.message_zh}\nerror [{exc.code}]: {exc.message_en}",
               file=sys.stderr)
         return 2 if isinstance(exc, InputError) else 1
+    except OSError as exc:  # unreadable data directory, full disk, permissions
+        print(f"错误 [io]：无法访问文件或目录：{exc.filename or exc}\nerror [io]: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
+from app.limits import limit_body
 from app.routes import meta, screenings
 from app.settings import REPO_ROOT, Settings
 from app.state import open_engine
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine = engine
     errors.install(app)
+    limit_body(app, settings.max_body_bytes)
     app.include_router(screenings.router)
     app.include_router(meta.router)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "app" / "static"), name="static")

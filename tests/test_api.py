@@ -119,3 +119,29 @@ def test_rules_industries_layers_health(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json()["status"] == "ready"
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_oversized_body_is_refused_with_413(client):
+    limit = client.app.state.engine.settings.max_body_bytes
+    r = client.post("/api/v1/screenings", content=b"x" * (limit + 1),
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["code"] == "request.too_large"
+
+
+def test_map_shows_the_distance_rings_that_were_tested(client):
+    doc = _post(client, {"site": {"type": "Point", "coordinates": [106.451142, 29.618444]},
+                         "radius_m": 50, "project": {"industry": "C2614", "nature": "new"}}).json()
+    html = client.get(doc["links"]["map"]).text
+    assert "嘉陵江 1000 米" in html and "嘉陵江 5000 米" in html
+    assert "距离控制线" in html and "示意数据" in html
+
+
+def test_chunked_body_without_length_is_accepted_and_bounded(client):
+    body = json.dumps({"site": SQUARE, "project": {"industry": "K7010", "nature": "new"}}).encode()
+    r = client.post("/api/v1/screenings", content=iter([body[:20], body[20:]]),
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 201
+    limit = client.app.state.engine.settings.max_body_bytes
+    r = client.post("/api/v1/screenings", content=iter([b"x" * limit, b"y"]),
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 413
