@@ -17,8 +17,7 @@ from app.state import Engine, open_engine
 from spatial.errors import InputError, RedlineError
 from spatial.project import ACTIVITIES, FLAGS, NATURES, TYPES
 from spatial.ruleset import load_ruleset
-from spatial.service import ScreeningRequest
-from spatial.site import read_site_file
+from spatial.service import ScreeningRequest, request_from_file
 from spatial.store import SourceMeta
 
 
@@ -115,14 +114,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _screen_request(args: argparse.Namespace) -> ScreeningRequest:
-    geom, declared = read_site_file(args.site_file)
     project: dict[str, Any] = {"industry": args.industry, "nature": args.nature,
                                "type": args.ptype, "activity": args.activity,
                                "flags": args.flag, "name": args.name}
-    return ScreeningRequest(
-        site=json.loads(json.dumps(geom.__geo_interface__)),
-        project={k: v for k, v in project.items() if v not in (None, [])},
-        crs=args.crs or declared, radius_m=args.radius_m, corridor_width_m=args.width_m,
+    return request_from_file(
+        args.site_file, {k: v for k, v in project.items() if v not in (None, [])},
+        crs=args.crs, radius_m=args.radius_m, corridor_width_m=args.width_m,
         accuracy_m=args.accuracy_m,
     )
 

@@ -85,6 +85,50 @@ def infer_crs(geom: BaseGeometry) -> tuple[str, str | None]:
     )
 
 
+def is_geographic(crs: str) -> bool:
+    """True for lon/lat systems (and GCJ-02 / BD-09), where axis-order mistakes are detectable."""
+    if crs in _OBFUSCATED:
+        return True
+    try:
+        return bool(CRS.from_user_input(crs).is_geographic)
+    except CRSError:
+        return False
+
+
+def check_zone(ll: BaseGeometry, crs: str) -> None:
+    """Refuse projected coordinates that fall outside the stated CRS's area of use (±0.5°).
+
+    A Gauss–Krüger easting given without its zone prefix in the wrong zone, or a UTM zone
+    mix-up, lands hundreds of kilometres away; this catches it before screening.
+    """
+    if crs in _OBFUSCATED:
+        return
+    src = CRS.from_user_input(crs)
+    if src.is_geographic or src.area_of_use is None:
+        return
+    w, s, e, n = src.area_of_use.bounds
+    minx, miny, maxx, maxy = ll.bounds
+    if minx < w - 0.5 or maxx > e + 0.5 or miny < s - 0.5 or maxy > n + 0.5:
+        raise InputError(
+            f"坐标换算后({minx:.3f},{miny:.3f})超出所注坐标系 {src.name} 的适用范围，"
+            "请检查带号、中央经线或坐标是否含带号前缀",
+            f"Coordinates fall outside the area of use of {src.name}; check the zone",
+            code="crs.outside_zone",
+        )
+
+
+def check_region(ll: BaseGeometry) -> None:
+    """Refuse sites nowhere near Chongqing: almost always a wrong CRS, not a real site."""
+    w, s, e, n = CHONGQING_BOUNDS
+    minx, miny, maxx, maxy = ll.bounds
+    if maxx < w - 1 or minx > e + 1 or maxy < s - 1 or miny > n + 1:
+        raise InputError(
+            f"场址位于({minx:.3f}°E,{miny:.3f}°N)附近，不在重庆市及周边，请检查坐标系或坐标顺序",
+            "The site is nowhere near Chongqing; check the CRS and the axis order",
+            code="site.outside_region",
+        )
+
+
 def _prcoords_vectorised(fn: Callable[..., prcoords.Coords]) -> Callable[[np.ndarray], np.ndarray]:
     def convert(coords: np.ndarray) -> np.ndarray:
         out = np.empty_like(coords)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from spatial import engine
@@ -16,7 +17,8 @@ from spatial.errors import ConflictError, InputError, NotFoundError
 from spatial.layerset import LayerSetCache
 from spatial.project import Project
 from spatial.ruleset import RuleSet
-from spatial.site import build_site, geometry_from_json
+from spatial.site import build_site
+from spatial.siteformats import parse_file, parse_object, parse_text
 from spatial.store import LayerStore, now_iso
 
 
@@ -30,6 +32,19 @@ class ScreeningRequest:
     radius_m: float | None = None
     corridor_width_m: float | None = None
     accuracy_m: float = 0.0
+    input_format: str | None = None
+    notes: list[str] | None = None
+
+
+def request_from_file(path: Path, project: dict[str, Any], *, crs: str | None = None,
+                      radius_m: float | None = None, corridor_width_m: float | None = None,
+                      accuracy_m: float = 0.0) -> ScreeningRequest:
+    """Read a site file (any supported format) into a request; the file's CRS unless stated."""
+    raw = parse_file(path, crs)
+    return ScreeningRequest(
+        site=json.loads(json.dumps(raw.geometry.__geo_interface__)), project=project,
+        crs=crs or raw.crs, radius_m=radius_m, corridor_width_m=corridor_width_m,
+        accuracy_m=accuracy_m, input_format=raw.format, notes=raw.warnings)
 
 
 def with_links(doc: dict[str, Any]) -> dict[str, Any]:
@@ -51,9 +66,12 @@ class ScreeningService:
         """Screen without storing; ``versions`` pins kind → version (default: active set)."""
         if req.site is None:
             raise InputError("缺少场址 site", "The request has no site", code="site.missing")
-        geom = geometry_from_json(req.site)
-        site = build_site(geom, req.crs, radius_m=req.radius_m,
-                          corridor_width_m=req.corridor_width_m, accuracy_m=req.accuracy_m)
+        raw = parse_object(req.site) if not isinstance(req.site, str) else parse_text(
+            req.site, req.crs)
+        site = build_site(raw.geometry, req.crs or raw.crs, radius_m=req.radius_m,
+                          corridor_width_m=req.corridor_width_m, accuracy_m=req.accuracy_m,
+                          input_format=req.input_format or raw.format,
+                          notes=[*(req.notes or []), *raw.warnings])
         project = Project.from_dict(req.project, self.ruleset.catalogue)
         if versions is None:
             layers = self.cache.active()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +39,7 @@ class Site:
     corridor_width_m: float | None = None
     accuracy_m: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    input_format: str = "geojson"
 
     @property
     def area_m2(self) -> float:
@@ -57,6 +57,7 @@ class Site:
             "length_m": length,
             "centroid": [round(c.x, 6), round(c.y, 6)],
             "input_crs": self.input_crs,
+            "input_format": self.input_format,
             "geometry_type": self.geometry_type,
             "radius_m": self.radius_m,
             "corridor_width_m": self.corridor_width_m,
@@ -106,35 +107,6 @@ def _json_loads(text: str) -> Any:
         raise InputError("JSON格式错误", f"Malformed JSON: {exc}", code="site.json_invalid") from exc
 
 
-def read_site_file(path: Path) -> tuple[BaseGeometry, str | None]:
-    """Read a site file: GeoJSON/WKT text directly, other formats through GDAL (pyogrio).
-
-    Returns the geometry (several features are united into one multi-part site) and the CRS
-    the file declares, if any.
-    """
-    if not path.exists():
-        raise InputError(f"文件不存在：{path}", f"File not found: {path}", code="file.not_found")
-    if path.suffix.lower() in (".geojson", ".json", ".wkt", ".txt"):
-        text = path.read_text(encoding="utf-8-sig")
-        obj: Any = _json_loads(text) if text.lstrip().startswith("{") else text
-        declared = None
-        if isinstance(obj, dict) and isinstance(obj.get("crs"), dict):
-            declared = (obj["crs"].get("properties") or {}).get("name")
-        return geometry_from_json(obj), declared
-    import pyogrio  # local: GDAL is only needed for file formats
-
-    try:
-        df = pyogrio.read_dataframe(path)
-    except Exception as exc:  # pyogrio raises several GDAL-specific types
-        raise InputError("无法读取场址文件(格式不支持或文件损坏)",
-                         f"Cannot read the site file: {exc}", code="file.unreadable") from exc
-    geoms = [g for g in df.geometry if g is not None and not g.is_empty]
-    if not geoms:
-        raise InputError("文件中没有几何", "The file holds no geometry", code="site.empty")
-    declared = df.crs.to_string() if df.crs is not None else None
-    return (shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]), declared
-
-
 def build_site(
     geom: BaseGeometry,
     crs: str | None = None,
@@ -142,8 +114,13 @@ def build_site(
     radius_m: float | None = None,
     corridor_width_m: float | None = None,
     accuracy_m: float = 0.0,
+    input_format: str = "geojson",
+    notes: list[str] | None = None,
 ) -> Site:
-    """Check and convert a raw geometry into a screenable Site; raise InputError if unusable."""
+    """Check and convert a raw geometry into a screenable Site; raise InputError if unusable.
+
+    ``notes`` are the reader's warnings (kept in the verdict's ``site.warnings``).
+    """
     if geom is None or geom.is_empty:
         raise InputError("场址几何为空", "The site geometry is empty", code="site.empty")
     if shapely.get_num_coordinates(geom) > MAX_VERTICES:
@@ -156,16 +133,19 @@ def build_site(
     if accuracy_m < 0 or accuracy_m > 1000:
         raise InputError("场址精度须在0到1000米之间", "accuracy_m must be within 0..1000",
                          code="site.accuracy_invalid")
-    warnings: list[str] = []
+    warnings: list[str] = list(notes or [])
     name = crs_mod.normalise_crs_name(crs)
-    if name is None:
+    if name is None or crs_mod.is_geographic(name):
         _refuse_swapped_axes(geom)
+    if name is None:
         name, note = crs_mod.infer_crs(geom)
         if note:
             warnings.append(note)
     ll, crs_warnings = crs_mod.to_lonlat(geom, name)
     warnings.extend(crs_warnings)
     _refuse_outside_range(ll)
+    crs_mod.check_zone(ll, name)
+    crs_mod.check_region(ll)
     gtype = _dimension_type(ll)
     footprint = _footprint(ll, gtype, radius_m, corridor_width_m, warnings)
     footprint = _repair(footprint, warnings)
@@ -180,7 +160,7 @@ def build_site(
         footprint=footprint, input_geometry=ll, input_crs=name, geometry_type=gtype,
         radius_m=radius_m if gtype.endswith("Point") else None,
         corridor_width_m=corridor_width_m if gtype.endswith("LineString") else None,
-        accuracy_m=accuracy_m, warnings=warnings,
+        accuracy_m=accuracy_m, warnings=warnings, input_format=input_format,
     )
 
 

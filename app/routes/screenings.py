@@ -17,16 +17,14 @@ from app.deps import EngineDep
 from app.schemas import Problem, ProjectIn, ScreeningCreate, VerdictOut
 from spatial.errors import InputError, TooLargeError
 from spatial.mapview import render_map
-from spatial.service import ScreeningRequest
-from spatial.site import read_site_file
+from spatial.service import ScreeningRequest, request_from_file
+from spatial.siteformats import SUFFIXES
 
 router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"])
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     s: {"model": Problem, "content": {"application/problem+json": {}}} for s in (404, 413, 422)
 }
-_UPLOAD_SUFFIXES = {".geojson", ".json", ".wkt", ".txt", ".kml", ".kmz", ".gpkg", ".zip",
-                    ".shp", ".dxf", ".csv"}
 
 
 @router.post(
@@ -110,7 +108,7 @@ async def _from_multipart(request: Request, limit: int) -> ScreeningRequest:
                          code="upload.missing")
     name = PurePath(upload.filename or "site.geojson").name
     suffix = Path(name).suffix.lower()
-    if suffix not in _UPLOAD_SUFFIXES:
+    if suffix not in SUFFIXES:
         raise InputError(f"不支持的文件类型：{suffix or '(无扩展名)'}",
                          f"Unsupported file type: {suffix}", code="upload.unsupported_format")
     data = await upload.read(limit + 1)
@@ -129,12 +127,10 @@ async def _from_multipart(request: Request, limit: int) -> ScreeningRequest:
     with tempfile.TemporaryDirectory(prefix="redline-upload-") as tmp:
         path = Path(tmp) / f"site{suffix}"
         path.write_bytes(data)
-        geom, declared = read_site_file(path)
-    return ScreeningRequest(site=json.loads(json.dumps(geom.__geo_interface__)),
-                            project=project.model_dump(exclude_none=True),
-                            crs=options.crs or declared, radius_m=options.radius_m,
-                            corridor_width_m=options.corridor_width_m,
-                            accuracy_m=options.accuracy_m)
+        return request_from_file(path, project.model_dump(exclude_none=True), crs=options.crs,
+                                 radius_m=options.radius_m,
+                                 corridor_width_m=options.corridor_width_m,
+                                 accuracy_m=options.accuracy_m)
 
 
 def _request_invalid(exc: ValidationError) -> InputError:

@@ -1,0 +1,264 @@
+"""One parser for every site format users bring (DESIGN §7).
+
+Text: GeoJSON (geometry, Feature, FeatureCollection), WKT/EWKT, the 界址点 exchange TXT and
+CSV/TXT coordinate lists. Files through GDAL: KML/KMZ, zipped shapefile (``.cpg`` honoured,
+GBK assumed for Chinese ``.dbf`` files without one), GeoPackage, DXF. Every reader returns the raw
+geometry, the CRS the input declares (if any), the format name and notes for the user.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from spatial.archive import extract_zip
+from spatial.errors import InputError, TooLargeError
+from spatial.jzd import looks_like_jzd, parse_jzd
+from spatial.site import geometry_from_json
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+TEXT_SUFFIXES = {".geojson", ".json", ".wkt", ".ewkt", ".txt", ".csv"}
+GDAL_SUFFIXES = {".kml", ".kmz", ".zip", ".gpkg", ".dxf"}
+SUFFIXES = TEXT_SUFFIXES | GDAL_SUFFIXES
+_NUM = r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+
+
+@dataclass
+class RawSite:
+    """A site as read from its source, before CRS conversion and checks."""
+
+    geometry: BaseGeometry
+    crs: str | None
+    format: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_text(text: str, crs: str | None = None) -> RawSite:
+    """Parse site text of any supported text format (sniffed from the content)."""
+    body = text.lstrip("\ufeff").strip()
+    if not body:
+        raise InputError("场址内容为空", "The site text is empty", code="site.empty")
+    if body.startswith("{"):
+        return _geojson(_json(body))
+    if looks_like_jzd(body):
+        parsed = parse_jzd(body, crs)
+        return RawSite(parsed.geometry, crs or parsed.crs, "jzd_txt", parsed.warnings)
+    m = re.match(r"^SRID=(\d+);(.*)$", body, flags=re.S | re.I)
+    if m:
+        return RawSite(_wkt(m.group(2)), f"EPSG:{m.group(1)}", "ewkt")
+    if re.match(r"^(MULTI)?(POINT|LINESTRING|POLYGON)|^GEOMETRYCOLLECTION", body, flags=re.I):
+        return RawSite(_wkt(body), None, "wkt")
+    return _coordinate_list(body)
+
+
+def parse_object(obj: Any) -> RawSite:
+    """Parse a site given in a JSON request: a GeoJSON object or any supported text."""
+    if isinstance(obj, str):
+        return parse_text(obj)
+    return _geojson(obj)
+
+
+def parse_file(path: Path, crs: str | None = None) -> RawSite:
+    """Read a site file by its extension; archives are checked and unpacked in a temp dir."""
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        raise InputError("请将 .shp、.shx、.dbf、.prj(及 .cpg)打包为 zip 上传",
+                         "Upload shapefiles as a zip of .shp/.shx/.dbf/.prj(/.cpg)",
+                         code="upload.shapefile_not_zipped")
+    if suffix not in SUFFIXES:
+        raise InputError(f"不支持的文件类型：{suffix or '(无扩展名)'}；支持 {', '.join(sorted(SUFFIXES))}",
+                         f"Unsupported file type: {suffix}", code="upload.unsupported_format")
+    if not path.exists():
+        raise InputError(f"文件不存在：{path}", f"File not found: {path}", code="file.not_found")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise TooLargeError(f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB 上限",
+                            "The file exceeds the size limit", code="upload.too_large")
+    if suffix in TEXT_SUFFIXES:
+        return parse_text(_decode(path.read_bytes()), crs)
+    with tempfile.TemporaryDirectory(prefix="redline-site-") as tmp:
+        if suffix in (".zip", ".kmz"):
+            members = extract_zip(path, Path(tmp))
+            return _from_archive(members, suffix, crs)
+        return _gdal(path, suffix.lstrip("."))
+
+
+def _from_archive(members: list[Path], suffix: str, crs: str | None) -> RawSite:
+    by_ext: dict[str, list[Path]] = {}
+    for m in members:
+        by_ext.setdefault(m.suffix.lower(), []).append(m)
+    if suffix == ".kmz" or (".kml" in by_ext and ".shp" not in by_ext):
+        if ".kml" not in by_ext:
+            raise InputError("KMZ 中没有 .kml 文件", "No .kml inside the KMZ", code="archive.no_kml")
+        return _gdal(by_ext[".kml"][0], "kmz" if suffix == ".kmz" else "kml")
+    shps = by_ext.get(".shp", [])
+    if len(shps) != 1:
+        for ext in (".gpkg", ".geojson", ".json"):
+            if ext in by_ext and len(by_ext[ext]) == 1:
+                return parse_file(by_ext[ext][0], crs)
+        raise InputError("zip 中应恰好包含一个 .shp 文件", "The zip must hold exactly one .shp",
+                         code="archive.no_shapefile")
+    shp = shps[0]
+    for need in (".shx", ".dbf"):
+        if not shp.with_suffix(need).exists() and not shp.with_suffix(need.upper()).exists():
+            raise InputError(f"shapefile 缺少 {need} 文件", f"Shapefile is missing its {need}",
+                             code="archive.shapefile_incomplete")
+    warnings = []
+    encoding = None
+    if not shp.with_suffix(".cpg").exists():
+        encoding = _dbf_encoding(shp.with_suffix(".dbf"))
+        warnings.append(f"shapefile 无 .cpg 编码文件，属性按 {encoding} 读取")
+    raw = _gdal(shp, "shapefile", encoding=encoding)
+    raw.warnings[:0] = warnings
+    return raw
+
+
+def _dbf_encoding(dbf: Path) -> str:
+    """UTF-8 if the attribute bytes decode as UTF-8, else GBK (the usual Chinese default)."""
+    data = dbf.read_bytes()
+    try:
+        data[32:].decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        try:
+            data[32:].decode("gbk")
+        except UnicodeDecodeError as exc:
+            raise InputError(".dbf 属性编码既不是 UTF-8 也不是 GBK，请附 .cpg 文件说明编码",
+                             "The .dbf is neither UTF-8 nor GBK; add a .cpg", code="file.encoding") from exc
+        return "GBK"
+
+
+def _gdal(path: Path, fmt: str, *, encoding: str | None = None) -> RawSite:
+    import pyogrio
+
+    kwargs: dict[str, Any] = {"encoding": encoding} if encoding else {}
+    try:
+        layers = pyogrio.list_layers(path)
+        spatial = [str(name) for name, gtype in layers if gtype is not None]
+        if not spatial:
+            raise InputError("文件中没有几何图层", "The file has no geometry layer", code="site.empty")
+        df = pyogrio.read_dataframe(path, layer=spatial[0], **kwargs)
+    except InputError:
+        raise
+    except Exception as exc:  # GDAL raises driver-specific errors
+        raise InputError("无法读取场址文件(格式不支持或文件损坏)", f"Cannot read the site file: {exc}",
+                         code="file.unreadable") from exc
+    warnings = [f"文件含 {len(spatial)} 个图层，仅读取第一个：{spatial[0]}"] if len(spatial) > 1 else []
+    geoms = [g for g in df.geometry if g is not None and not g.is_empty]
+    if not geoms:
+        raise InputError("文件中没有几何", "The file holds no geometry", code="site.empty")
+    # KML may carry a Z coordinate; sites are 2-D
+    geoms = [shapely.force_2d(g) for g in geoms]
+    if len(geoms) > 1:
+        warnings.append(f"文件含 {len(geoms)} 个要素，已合并为一个多部件场址")
+    geom = shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]
+    crs = df.crs.to_string() if df.crs is not None else None
+    return RawSite(geom, crs, fmt, warnings)
+
+
+def _geojson(obj: Any) -> RawSite:
+    warnings = []
+    declared = None
+    if isinstance(obj, dict):
+        if obj.get("type") == "FeatureCollection" and len(obj.get("features") or []) > 1:
+            warnings.append(f"要素集合含 {len(obj['features'])} 个要素，已合并为一个多部件场址"
+                            "(批量筛查请使用 /api/v1/screenings/batch)")
+        crs_member = obj.get("crs")
+        if isinstance(crs_member, dict):
+            declared = (crs_member.get("properties") or {}).get("name")
+        _refuse_unclosed_rings(obj)
+    return RawSite(geometry_from_json(obj), declared, "geojson", warnings)
+
+
+def _refuse_unclosed_rings(obj: Any) -> None:
+    """GeoJSON requires closed rings; shapely would close them silently."""
+    if not isinstance(obj, dict):
+        return
+    kind = obj.get("type")
+    if kind == "Feature":
+        _refuse_unclosed_rings(obj.get("geometry"))
+    elif kind == "FeatureCollection":
+        for f in obj.get("features") or []:
+            _refuse_unclosed_rings(f)
+    elif kind in ("Polygon", "MultiPolygon"):
+        coords = obj.get("coordinates")
+        polys = [coords] if kind == "Polygon" else coords
+        for poly in polys or []:
+            for ring in poly or []:
+                if isinstance(ring, list) and len(ring) >= 2 and ring[0] != ring[-1]:
+                    raise InputError("多边形环未闭合：最后一个坐标应与第一个相同",
+                                     "Polygon ring is not closed (last position must equal the first)",
+                                     code="site.ring_unclosed")
+                if isinstance(ring, list) and 0 < len(ring) < 4:
+                    raise InputError("多边形环少于4个坐标(退化)", "Polygon ring has fewer than 4 positions",
+                                     code="site.ring_degenerate")
+
+
+def _wkt(text: str) -> BaseGeometry:
+    try:
+        return shapely.from_wkt(text.strip())
+    except shapely.errors.GEOSException as exc:
+        raise InputError("无法解析WKT几何", f"Cannot parse WKT: {exc}", code="site.wkt_invalid") from exc
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError("JSON格式错误", f"Malformed JSON: {exc}", code="site.json_invalid") from exc
+
+
+def _decode(data: bytes) -> str:
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise InputError("文本文件编码无法识别(应为 UTF-8 或 GBK)", "Text is neither UTF-8 nor GBK",
+                     code="file.encoding")  # pragma: no cover - gb18030 decodes almost anything
+
+
+def _coordinate_list(text: str) -> RawSite:
+    """``x,y`` (or ``id,x,y``) per line; a header naming 纬度/lat first means lat,lon order."""
+    rows: list[tuple[float, float]] = []
+    warnings: list[str] = []
+    lat_first = False
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        cells = [c for c in re.split(r"[,;\t ]+", line) if c]
+        nums = [c for c in cells if re.fullmatch(_NUM, c)]
+        if not rows and len(nums) < 2:
+            low = line.lower()
+            lat_first = bool(re.match(r"^\W*(id\W+|点号\W+)?(纬度|lat)", low))
+            continue  # header
+        if len(nums) < 2 or len(cells) > 4:
+            raise InputError(f"坐标列表第 {lineno} 行无法解析：应为“x,y”或“点号,x,y”",
+                             f"Coordinate list line {lineno}: expected x,y or id,x,y",
+                             code="coords.bad_line")
+        a, b = float(nums[-2]), float(nums[-1])
+        rows.append((b, a) if lat_first else (a, b))
+    if not rows:
+        raise InputError("没有可识别的坐标或几何", "No coordinates or geometry recognised",
+                         code="site.unrecognised_format")
+    if lat_first:
+        warnings.append("表头表明纬度在前，已按 纬度,经度 读取")
+    if len(rows) == 1:
+        geom: BaseGeometry = Point(rows[0])
+    elif len(rows) >= 4 and rows[0] == rows[-1]:
+        geom = Polygon(rows)
+    elif len(rows) == 2 or rows[0] != rows[-1]:
+        geom = LineString(rows)
+        warnings.append("坐标首尾不闭合，按线状工程处理；如为地块请使最后一点与第一点相同")
+    else:
+        raise InputError("闭合坐标少于3个不同的点", "A closed ring needs at least 3 distinct points",
+                         code="site.ring_degenerate")
+    return RawSite(geom, None, "coordinate_list", warnings)
