@@ -79,6 +79,8 @@ def geometry_from_json(obj: Any) -> BaseGeometry:
         except shapely.errors.GEOSException as exc:
             raise InputError("无法解析WKT几何", f"Cannot parse WKT: {exc}",
                              code="site.wkt_invalid") from exc
+    if obj is None:
+        raise InputError("场址几何为空(geometry 为 null)", "The site geometry is null", code="site.empty")
     if not isinstance(obj, dict) or "type" not in obj:
         raise InputError("场址必须是GeoJSON几何、要素或要素集合",
                          "site must be a GeoJSON geometry, Feature or FeatureCollection",
@@ -95,7 +97,7 @@ def geometry_from_json(obj: Any) -> BaseGeometry:
     try:
         return shape(obj)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError,
-            shapely.errors.GEOSException) as exc:
+            shapely.errors.ShapelyError) as exc:
         raise InputError("GeoJSON几何无效", f"Invalid GeoJSON geometry: {exc}",
                          code="site.geojson_invalid") from exc
 
@@ -220,7 +222,7 @@ def _repair(fp: BaseGeometry, warnings: list[str]) -> BaseGeometry:
     repaired = shapely.union_all(polys) if polys else shapely.Polygon()
     before = shapely.area(fp)  # ring-by-ring shoelace area of the input as drawn
     after = shapely.area(repaired)
-    if repaired.is_empty or (before and abs(after - before) / before > MAX_REPAIR_AREA_CHANGE):
+    if repaired.is_empty or not before or abs(after - before) / before > MAX_REPAIR_AREA_CHANGE:
         raise InputError(
             f"场址多边形无效({reason}),自动修复会显著改变面积，请修正后重新提交",
             f"The site polygon is invalid ({reason}) and repair would change its area",

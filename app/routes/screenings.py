@@ -18,7 +18,6 @@ from app.schemas import Problem, ProjectIn, ScreeningCreate, VerdictOut
 from spatial.errors import InputError, TooLargeError
 from spatial.mapview import render_map
 from spatial.service import ScreeningRequest, request_from_file
-from spatial.siteformats import SUFFIXES
 
 router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"])
 
@@ -108,9 +107,6 @@ async def _from_multipart(request: Request, limit: int) -> ScreeningRequest:
                          code="upload.missing")
     name = PurePath(upload.filename or "site.geojson").name
     suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputError(f"不支持的文件类型：{suffix or '(无扩展名)'}",
-                         f"Unsupported file type: {suffix}", code="upload.unsupported_format")
     data = await upload.read(limit + 1)
     if len(data) > limit:
         raise TooLargeError(f"上传文件超过 {limit // 1024 // 1024} MB 上限",

@@ -1,0 +1,52 @@
+"""The malformed-input corpus (tests/corpus/bad): every file gets a 4xx with its stable code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+BAD = Path(__file__).resolve().parent / "corpus" / "bad"
+EXPECTED: dict[str, dict[str, str]] = yaml.safe_load((BAD / "expected.yaml").read_text("utf-8"))
+
+
+def test_corpus_is_large_enough():
+    assert len(EXPECTED) >= 40
+    assert all((BAD / name).exists() for name in EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_upload_is_refused_with_stable_code(client, name):
+    case = EXPECTED[name]
+    data = {"project": '{"industry": "K7010", "nature": "new"}'}
+    if "crs" in case:
+        data["crs"] = case["crs"]
+    r = client.post("/api/v1/screenings", files={"file": (name, (BAD / name).read_bytes())},
+                    data=data)
+    assert 400 <= r.status_code < 500, r.text
+    body = r.json()
+    assert body["code"] == case["code"], body
+    assert body["message_zh"] and body["message_en"]
+    assert str(BAD) not in r.text and "Traceback" not in r.text
+
+
+@pytest.mark.parametrize("name", sorted(n for n in EXPECTED if "." in n and not n.endswith(
+    (".exe", ".shp", ".zip", ".kmz", ".gpkg", ".kml"))))
+def test_text_inputs_are_refused_in_json_bodies_too(client, name):
+    """The same text sent as the `site` string of a JSON request gets the same code."""
+    case = EXPECTED[name]
+    text = (BAD / name).read_text(encoding="utf-8")
+    r = client.post("/api/v1/screenings", json={"site": text, "crs": case.get("crs"),
+                                                "project": {"industry": "K7010"}})
+    assert 400 <= r.status_code < 500 and r.json()["code"] == case["code"], r.text
+
+
+def test_too_many_vertices_is_413(client):
+    import math
+    n = 100_001
+    ring = [[106.33 + 0.001 * math.cos(2 * math.pi * i / n), 29.557 + 0.001 * math.sin(
+        2 * math.pi * i / n)] for i in range(n)]
+    ring.append(ring[0])
+    r = client.post("/api/v1/screenings", json={"site": {"type": "Polygon", "coordinates": [ring]}})
+    assert r.status_code == 413 and r.json()["code"] == "site.too_many_vertices"
