@@ -19,7 +19,8 @@ from shapely.geometry import Polygon
 
 OUT = Path(__file__).resolve().parent / "bad"
 SQ = [[106.33, 29.557], [106.332, 29.557], [106.332, 29.559], [106.33, 29.559], [106.33, 29.557]]
-JZD_HEAD = "[属性描述]\n格式版本号=1.01版本\n坐标系=2000国家大地坐标系\n几度分带=3\n投影类型=高斯克吕格\n计量单位=米\n"
+JZD_HEAD = ("[属性描述]\n格式版本号=1.01版本\n坐标系=2000国家大地坐标系\n几度分带=3\n"
+            "投影类型=高斯克吕格\n计量单位=米\n")
 # 沙坪坝 parcel in CGCS2000 3° zone 35 (CM 105°E), northing / easting with zone prefix
 JZD_PTS = [(3271500.0, 35632000.0), (3271500.0, 35632200.0), (3271700.0, 35632200.0),
            (3271700.0, 35632000.0), (3271500.0, 35632000.0)]
@@ -75,7 +76,6 @@ def main() -> None:
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
-    poly = {"type": "Polygon", "coordinates": [SQ]}
     text("empty.geojson", "", "site.empty")
     text("whitespace.txt", "  \n\t\n", "site.empty")
     text("bad_json.geojson", "{nope", "site.json_invalid")
