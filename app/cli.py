@@ -53,7 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("kind")
     imp.add_argument("file", type=Path)
     imp.add_argument("--activate", action="store_true")
-    imp.add_argument("--accuracy-m", type=float, default=0.0)
+    imp.add_argument("--accuracy-m", type=float, required=True,
+                     help="图层位置精度(米)，用于边界附近的待核判定")
+    imp.add_argument("--coverage-adcodes", default=None,
+                     help="图层完整覆盖的区县代码，逗号分隔；省略表示覆盖重庆全市")
+    imp.add_argument("--geometry-role", choices=("centreline", "shoreline", "water_polygon"))
     imp.add_argument("--source-title", default="")
     imp.add_argument("--publisher", default="")
     imp.add_argument("--licence", default="")
@@ -133,8 +137,11 @@ def _layers(args: argparse.Namespace, engine: Engine) -> None:
             print(f"{kind:22} {lv.version}  {lv.feature_count:6d} 要素  ±{lv.meta.accuracy_m:g}m"
                   f"{demo}  {lv.meta.title}")
     elif args.action == "import":
+        coverage = ([c.strip() for c in args.coverage_adcodes.split(",") if c.strip()]
+                    if args.coverage_adcodes else None)
         meta = SourceMeta(title=args.source_title or args.file.name, publisher=args.publisher,
-                          licence=args.licence, accuracy_m=args.accuracy_m, demo=args.demo)
+                          licence=args.licence, accuracy_m=args.accuracy_m, demo=args.demo,
+                          coverage_adcodes=coverage, geometry_role=args.geometry_role)
         lv = store.import_file(args.kind, args.file, meta, loaded_by=args.by,
                                activate=args.activate)
         print(_json(lv.public()))

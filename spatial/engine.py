@@ -24,7 +24,8 @@ VERDICT_ZH = {"forbid": "禁止", "restrict": "限制", "pass": "通过", "indet
               "advisory": "提示"}
 _SEVERITY = {"forbid": 0, "restrict": 1, "advisory": 2}
 MANUAL_CHECK_ZH = "测算结果处于数据位置精度范围内，须人工核查场址与该图层边界的关系"
-_ATTR_ZH = {"industry": "行业代码", "nature": "建设性质"}
+_ATTR_ZH = {"industry": "行业代码", "nature": "建设性质",
+            "industry_detail": "更细的行业代码(所给门类/大类代码无法判断是否属于规则所列行业，请提供4位小类代码)"}
 
 
 def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def _evaluate_rule(rule: Rule, ctx: Context, project: Project, ruleset: RuleSet,
                    districts: list[dict[str, Any]], gaps: list[dict[str, Any]]
                    ) -> dict[str, Any] | None:
     applies = match(rule.applies_to, project, ruleset.catalogue)
-    if applies is False:
+    if applies is False or (applies is None and rule.verdict == "advisory"):
         return None
     if rule.where.districts and not any(d["adcode"] in rule.where.districts for d in districts):
         return None
@@ -145,7 +146,7 @@ def _evaluate_rule(rule: Rule, ctx: Context, project: Project, ruleset: RuleSet,
     # A layer that is incomplete at the site cannot clear it, nor prove an absence.
     decided_by_absence = rule.where.predicate == "outside" and out.fired
     if not (out.fired or out.borderline) or decided_by_absence:
-        if out.layer is not None and not _layer_covers(ctx, out, rule):
+        if rule.verdict != "advisory" and out.layer is not None and not _layer_covers(ctx, out, rule):
             gaps.append(_gap(rule.id, "layer_incomplete",
                              f"图层“{out.layer.version.meta.title}”在场址处不完整(数据仅覆盖部分区县)",
                              f"Layer {out.layer.kind} does not cover the site"))
@@ -153,7 +154,7 @@ def _evaluate_rule(rule: Rule, ctx: Context, project: Project, ruleset: RuleSet,
         if not decided_by_absence:
             return None
     if applies is None:
-        names = missing_attributes(rule.applies_to, project)
+        names = missing_attributes(rule.applies_to, project, ruleset.catalogue)
         gaps.append(_gap(rule.id, "attribute_missing",
                          f"规则“{rule.title_zh}”需要项目的{'、'.join(_ATTR_ZH[n] for n in names)}",
                          f"Rule needs project attribute(s): {', '.join(names)}",
@@ -169,7 +170,7 @@ def _layer_covers(ctx: Context, out: Outcome, rule: Rule) -> bool:
         return True
     area = ctx.site.footprint
     if rule.where.distance_m:
-        area = ctx.frame.to_lonlat(ctx.site_local.buffer(rule.where.distance_m, quad_segs=4))
+        area = ctx.frame.to_lonlat(ctx.site_local.buffer(rule.where.distance_m, quad_segs=16))
     return bool(shapely.covers(cov, area))
 
 

@@ -49,7 +49,7 @@ def degree_margin(metres: float, lat: float) -> float:
 
     Longitude degrees are shortest, so the bound uses them; 1 % extra covers ellipsoid shape.
     """
-    lat_edge = min(abs(lat) + 1.0, 89.0)
+    lat_edge = min(abs(lat) + 0.5, 89.0)
     return metres / (_EARTH_M_PER_DEG * math.cos(math.radians(lat_edge))) * 1.01
 
 

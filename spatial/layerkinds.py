@@ -14,6 +14,7 @@ class Attribute:
     type: type = str
     domain: tuple[Any, ...] | None = None
     nullable: bool = False
+    pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ KINDS: dict[str, LayerKind] = {
     k.name: k
     for k in [
         LayerKind("admin_district", "行政区(区县)", _POLY,
-                  (Attribute("adcode"), Attribute("name"))),
+                  (Attribute("adcode", pattern=r"\d{6}"), Attribute("name"))),
         LayerKind("eco_redline", "生态保护红线", _POLY,
                   (Attribute("name", nullable=True), Attribute("code", nullable=True))),
         LayerKind("general_eco_space", "一般生态空间", _POLY, (Attribute("name", nullable=True),)),

@@ -57,8 +57,9 @@ class Context:
 
     @property
     def lat(self) -> float:
-        """Latitude of the site centre (for degree margins)."""
-        return self.frame.lat0
+        """The site's latitude farthest from the equator (degree margins must hold everywhere)."""
+        _, miny, _, maxy = self.site.footprint.bounds
+        return max(abs(miny), abs(maxy))
 
 
 @dataclass
@@ -123,9 +124,10 @@ def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_l
     polygonal = []
     for i in idx:
         inter = shapely.intersection(site_ll, lay.geoms[i])
-        if inter.is_empty:
-            continue
-        areas.append((int(i), geodesic_area(inter)))
+        area = geodesic_area(inter)
+        if inter.is_empty or (area <= 0 and shapely.get_dimensions(lay.geoms[i]) == 2):
+            continue  # touching a polygon along an edge is not an overlap
+        areas.append((int(i), area))
         polygonal.append(inter)
     total = geodesic_area(shapely.union_all(polygonal)) if polygonal else 0.0
     share = total / ctx.site_area_m2 if ctx.site_area_m2 else 0.0

@@ -114,9 +114,17 @@ def match(flt: ProjectFilter, project: Project, catalogue: IndustryCatalogue) ->
         else:
             ind = project.industry
             if flt.industries is not None:
-                checks.append(any(_industry_hit(t, ind, catalogue) for t in flt.industries))
+                hit = _any_hit(flt.industries, ind, catalogue)
+                if hit is None:
+                    missing = True
+                else:
+                    checks.append(hit)
             if flt.not_industries is not None:
-                checks.append(not any(_industry_hit(t, ind, catalogue) for t in flt.not_industries))
+                excluded = _any_hit(flt.not_industries, ind, catalogue)
+                if excluded is None:
+                    missing = True
+                else:
+                    checks.append(not excluded)
     if flt.nature is not None:
         if project.nature is None:
             missing = True
@@ -133,9 +141,10 @@ def match(flt: ProjectFilter, project: Project, catalogue: IndustryCatalogue) ->
     return None if missing else True
 
 
-def missing_attributes(flt: ProjectFilter, project: Project) -> list[str]:
+def missing_attributes(flt: ProjectFilter, project: Project,
+                       catalogue: IndustryCatalogue) -> list[str]:
     """Names of project attributes the filter needs but the project did not give."""
-    out = []
+    out = ["industry_detail"] if coarse_industry(flt, project, catalogue) else []
     needs_industry = flt.industries is not None or flt.not_industries is not None
     if needs_industry and project.industry is None and project.type == "project":
         out.append("industry")
@@ -144,7 +153,27 @@ def missing_attributes(flt: ProjectFilter, project: Project) -> list[str]:
     return out
 
 
-def _industry_hit(token: str, industry: Industry, catalogue: IndustryCatalogue) -> bool:
-    if token in catalogue.categories:
-        return token in industry.categories
-    return industry.code.startswith(token)
+def _any_hit(tokens: list[str], industry: Industry, catalogue: IndustryCatalogue) -> bool | None:
+    """True if the industry falls under a token; None if its code is too coarse to tell."""
+    hits = [_industry_hit(t, industry, catalogue) for t in tokens]
+    if any(h is True for h in hits):
+        return True
+    return None if any(h is None for h in hits) else False
+
+
+def _industry_hit(token: str, industry: Industry, catalogue: IndustryCatalogue) -> bool | None:
+    prefixes = catalogue.categories[token].codes if token in catalogue.categories else (token,)
+    if token in industry.categories or any(industry.code.startswith(p) for p in prefixes):
+        return True
+    # A section or division code (C, C17) may or may not contain a narrower prefix (C1713).
+    if any(p.startswith(industry.code) and len(p) > len(industry.code) for p in prefixes):
+        return None
+    return False
+
+
+def coarse_industry(flt: ProjectFilter, project: Project, catalogue: IndustryCatalogue) -> bool:
+    """True when the filter cannot be decided because the industry code is too coarse."""
+    if project.industry is None:
+        return False
+    tokens = [*(flt.industries or []), *(flt.not_industries or [])]
+    return _any_hit(tokens, project.industry, catalogue) is None

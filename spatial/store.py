@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 import yaml
@@ -219,8 +221,13 @@ class LayerStore:
             os.replace(tmp, target)
         bbox = [round(float(v), 7) for v in clean.total_bounds]
         with self.connect() as con:
-            exists = con.execute("SELECT 1 FROM layer_versions WHERE kind=? AND version=?",
+            exists = con.execute("SELECT meta FROM layer_versions WHERE kind=? AND version=?",
                                  (kind, version)).fetchone()
+            if exists and json.loads(exists[0]) != json.loads(json.dumps(asdict(meta))):
+                raise ConflictError(
+                    f"相同内容已存储为版本 {version}，但元数据不同；版本不可修改，如需更正元数据请联系管理员",
+                    f"The same content is already stored as version {version} with other metadata",
+                    code="layer.version_exists")
             if not exists:
                 con.execute(
                     "INSERT INTO layer_versions VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -305,6 +312,14 @@ def validate_frame(schema: LayerKind, gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDat
         if attr.name not in gdf.columns:
             report.errors.append(f"缺少必需字段 {attr.name}")
             continue
+        converted, bad_values = _coerce(gdf[attr.name], attr.type)
+        if bad_values:
+            report.errors.append(f"字段 {attr.name} 的取值 {bad_values[:5]} 无法转换为{_TYPE_ZH[attr.type]}")
+            continue
+        gdf[attr.name] = converted
+        if attr.pattern and (bad := sorted({v for v in converted.dropna()
+                                            if not re.fullmatch(attr.pattern, v)})):
+            report.errors.append(f"字段 {attr.name} 的取值 {bad[:5]} 格式不符")
         values = gdf[attr.name]
         if not attr.nullable and values.isna().any():
             report.errors.append(f"字段 {attr.name} 有 {int(values.isna().sum())} 个空值")
@@ -317,6 +332,36 @@ def validate_frame(schema: LayerKind, gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDat
     gdf = gdf.set_geometry(shapely.normalize(shapely.set_precision(gdf.geometry.values, 1e-8)))
     gdf = gdf.iloc[sorted(range(len(gdf)), key=lambda i: gdf.geometry.iloc[i].wkb_hex)]
     return gdf.reset_index(drop=True), report
+
+
+_TYPE_ZH = {bool: "布尔值", str: "文本"}
+_TRUE = {True, 1, "1", "true", "t", "yes", "y", "是"}
+_FALSE = {False, 0, "0", "false", "f", "no", "n", "否"}
+
+
+def _coerce(values: pd.Series, kind: type) -> tuple[pd.Series, list[str]]:
+    """Convert a column to the schema type; returns the column and unconvertible values."""
+    bad: list[str] = []
+
+    def one(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and v != v):
+            return None
+        if kind is bool:
+            key = v.strip().lower() if isinstance(v, str) else v
+            if key in _TRUE:
+                return True
+            if key in _FALSE:
+                return False
+            bad.append(str(v))
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))  # e.g. adcode 500106 read as a number
+        return str(v)
+
+    items = [one(v) for v in values]
+    # a plain bool column is written to GeoPackage as a boolean field, object as text
+    dtype = bool if kind is bool and None not in items else object
+    return pd.Series(items, index=values.index, dtype=dtype), sorted(set(bad))
 
 
 def content_hash(gdf: gpd.GeoDataFrame) -> str:

@@ -91,3 +91,38 @@ def test_unknown_kind_and_version(tmp_path):
     with pytest.raises(NotFoundError):
         store.import_file("no_kind", _geojson(tmp_path / "x.geojson", [(SQ, {})]), META,
                           loaded_by="t")
+
+
+def test_attribute_types_are_converted(tmp_path):
+    """adcode read as a number becomes the 6-digit string; 是/否 become booleans."""
+    store = LayerStore(tmp_path / "home")
+    lv = store.import_file("admin_district", _geojson(tmp_path / "a.geojson",
+                           [(SQ, {"adcode": 500106, "name": "沙坪坝区"})]), META, loaded_by="t")
+    assert store.read(lv)["adcode"].tolist() == ["500106"]
+    park = store.import_file("industrial_park", _geojson(tmp_path / "p.geojson",
+                             [(SQ, {"name": "园区", "compliant": "是", "chemical": "false"})]),
+                             META, loaded_by="t")
+    row = store.read(park).iloc[0]
+    assert bool(row["compliant"]) is True and bool(row["chemical"]) is False
+
+
+@pytest.mark.parametrize(("kind", "props", "fragment"), [
+    ("industrial_park", {"name": "园区", "compliant": "maybe", "chemical": False}, "布尔值"),
+    ("admin_district", {"adcode": "5001", "name": "x"}, "格式不符"),
+])
+def test_unconvertible_attribute_values_are_refused(tmp_path, kind, props, fragment):
+    store = LayerStore(tmp_path / "home")
+    with pytest.raises(DataError) as exc:
+        store.import_file(kind, _geojson(tmp_path / "x.geojson", [(SQ, props)]), META, loaded_by="t")
+    assert fragment in exc.value.message_zh
+
+
+def test_same_content_with_other_metadata_is_a_conflict(tmp_path):
+    from spatial.errors import ConflictError
+
+    store = LayerStore(tmp_path / "home")
+    f = _geojson(tmp_path / "a.geojson", [(SQ, {"name": "甲", "code": "1"})])
+    store.import_file("eco_redline", f, META, loaded_by="t")
+    with pytest.raises(ConflictError):
+        store.import_file("eco_redline", f, SourceMeta(title="另一标题", accuracy_m=100),
+                          loaded_by="t")
