@@ -17,6 +17,7 @@ from spatial.errors import (
     NotFoundError,
     RedlineError,
     RuleFileError,
+    StoreBusyError,
     TooLargeError,
 )
 
@@ -30,6 +31,7 @@ STATUS: list[tuple[type[RedlineError], int]] = [
     (ConflictError, 409),
     (DataError, 422),
     (RuleFileError, 500),
+    (StoreBusyError, 503),
 ]
 
 _HTTP_CODES = {404: ("not_found", "资源不存在", "Not found"),

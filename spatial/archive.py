@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from spatial.errors import InputError, TooLargeError
@@ -56,7 +57,8 @@ def extract_zip(data_path: Path, dest: Path) -> list[Path]:
                                                 "An archive entry is larger than declared",
                                                 code="archive.too_large")
                         dst.write(chunk)
-            except (zipfile.BadZipFile, EOFError, RuntimeError) as exc:
+            except (zipfile.BadZipFile, EOFError, RuntimeError, zlib.error, NotImplementedError,
+                    ValueError) as exc:
                 raise InputError("压缩包损坏或已加密", "The archive is corrupt or encrypted",
                                  code="archive.corrupt") from exc
             out.append(target)

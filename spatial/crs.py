@@ -11,13 +11,16 @@ import numpy as np
 import prcoords
 import shapely
 from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
+from pyproj.exceptions import CRSError, ProjError
 from shapely.geometry.base import BaseGeometry
 
 from spatial.errors import InputError
 
 #: Chongqing's extent with a margin, lon/lat.
 CHONGQING_BOUNDS = (105.0, 28.0, 110.5, 32.5)
+
+#: Positional uncertainty added to sites given in Xi'an 1980 / Beijing 1954 (metres).
+OLD_DATUM_UNCERTAINTY_M = 100.0
 
 _OBFUSCATED = {"gcj02": prcoords.gcj_wgs_bored, "bd09": prcoords.bd_wgs_bored}
 
@@ -46,6 +49,10 @@ def normalise_crs_name(crs: str | None) -> str | None:
 def to_lonlat(geom: BaseGeometry, crs: str) -> tuple[BaseGeometry, list[str]]:
     """Convert a geometry from ``crs`` to EPSG:4326; returns the geometry and warnings."""
     if crs in _OBFUSCATED:
+        minx, miny, maxx, maxy = geom.bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise InputError(f"{crs} 坐标应为经纬度，当前坐标超出范围", f"{crs} coordinates must be lon/lat",
+                             code="site.out_of_range")
         return shapely.transform(geom, _prcoords_vectorised(_OBFUSCATED[crs])), []
     try:
         src = CRS.from_user_input(crs)
@@ -57,8 +64,13 @@ def to_lonlat(geom: BaseGeometry, crs: str) -> tuple[BaseGeometry, list[str]]:
     warnings = [w for name, w in _OLD_DATUM_WARNING.items() if name in (src.datum.name if src.datum else "")]
     if src.equals(CRS.from_epsg(4326)) or src.equals(CRS.from_epsg(4490)):
         return geom, warnings
-    transformer = _transformer(src.to_wkt())
-    out = shapely.transform(geom, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])))
+    try:
+        transformer = _transformer(src.to_wkt())
+        out = shapely.transform(geom, lambda c: np.column_stack(
+            transformer.transform(c[:, 0], c[:, 1], errcheck=True)))
+    except ProjError as exc:
+        raise InputError(f"无法从坐标系 {crs} 转换到经纬度", f"Cannot transform from {crs} to lon/lat",
+                         code="crs.unsupported") from exc
     return out, warnings
 
 

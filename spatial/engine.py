@@ -25,7 +25,8 @@ VERDICT_ZH = {"forbid": "禁止", "restrict": "限制", "pass": "通过", "indet
 _SEVERITY = {"forbid": 0, "restrict": 1, "advisory": 2}
 MANUAL_CHECK_ZH = "测算结果处于数据位置精度范围内，须人工核查场址与该图层边界的关系"
 _ATTR_ZH = {"industry": "行业代码", "nature": "建设性质",
-            "industry_detail": "更细的行业代码(所给门类/大类代码无法判断是否属于规则所列行业，请提供4位小类代码)"}
+            "industry_detail": "更细的行业代码(所给门类/大类代码无法判断是否属于规则所列行业，"
+                               "请提供4位小类代码)"}
 
 
 def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet) -> dict[str, Any]:
@@ -135,8 +136,10 @@ def _evaluate_rule(rule: Rule, ctx: Context, project: Project, ruleset: RuleSet,
     applies = match(rule.applies_to, project, ruleset.catalogue)
     if applies is False or (applies is None and rule.verdict == "advisory"):
         return None
-    if rule.where.districts and not any(d["adcode"] in rule.where.districts for d in districts):
-        return None
+    if rule.where.districts:
+        if not any(d["adcode"] in rule.where.districts for d in districts):
+            return None
+        ctx = _scoped(ctx, tuple(rule.where.districts))  # judge only the part in those districts
     try:
         out = evaluate(ctx, rule.where)
     except MissingLayer as exc:
@@ -161,6 +164,25 @@ def _evaluate_rule(rule: Rule, ctx: Context, project: Project, ruleset: RuleSet,
                          missing=names))
         return None
     return _finding(rule, out, project, ruleset)
+
+
+def _scoped(ctx: Context, adcodes: tuple[str, ...]) -> Context:
+    """A context for the part of the site inside the given districts (cached per screening)."""
+    key = "scope:" + ",".join(adcodes)
+    cached = ctx.scopes.get(key)
+    if cached is not None:
+        return cached
+    admin = ctx.layers.layers["admin_district"]
+    idx = admin.candidates(ctx.site.footprint, {"adcode": list(adcodes)})
+    part = shapely.intersection(ctx.site.footprint, shapely.union_all(admin.geoms[idx]))
+    polys = [g for g in shapely.get_parts(part) if g.geom_type == "Polygon"]
+    if shapely.covers(shapely.union_all(admin.geoms[idx]), ctx.site.footprint) or not polys:
+        scoped = ctx
+    else:
+        scoped = Context.create(dataclasses.replace(ctx.site, footprint=shapely.union_all(polys)),
+                                ctx.layers)
+    ctx.scopes[key] = scoped
+    return scoped
 
 
 def _layer_covers(ctx: Context, out: Outcome, rule: Rule) -> bool:

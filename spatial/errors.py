@@ -64,6 +64,12 @@ class RuleFileError(RedlineError):
         self.problems = problems
 
 
+class StoreBusyError(RedlineError):
+    """The data store is locked or unavailable; retrying later may succeed."""
+
+    default_code = "store.busy"
+
+
 class DataError(RedlineError):
     """A layer file or the data store is unusable (corrupt, unmappable, wrong CRS)."""
 

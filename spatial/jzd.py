@@ -8,6 +8,7 @@ Ring 1 is the outer boundary; further ring numbers are holes. Each ring repeats 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -55,6 +56,8 @@ def parse_jzd(text: str, crs_override: str | None = None) -> JzdFile:
             ring, x_north, y_east = int(cells[1]), float(cells[2]), float(cells[3])
         except ValueError as exc:
             raise _err(lineno, "圈号或坐标不是数值", "ring or coordinate is not a number") from exc
+        if not (math.isfinite(x_north) and math.isfinite(y_east)):
+            raise _err(lineno, "坐标不是有限数值", "coordinate is not finite")
         parcels[-1][1].setdefault(ring, []).append((y_east, x_north))
     if not parcels or not any(rings for _, rings in parcels):
         raise InputError("界址点文件中没有坐标", "The 界址点 file has no coordinates",

@@ -128,6 +128,7 @@ class LayerSetCache:
         self.size = size
         self._sets: OrderedDict[tuple[tuple[str, str], ...], LayerSet] = OrderedDict()
         self._lock = threading.Lock()
+        self._building: dict[tuple[tuple[str, str], ...], threading.Lock] = {}
 
     def get(self, versions: dict[str, LayerVersion]) -> LayerSet:
         """The LayerSet for exactly these versions, building it on first use."""
@@ -137,11 +138,20 @@ class LayerSetCache:
             if hit is not None:
                 self._sets.move_to_end(key)
                 return hit
-            built = build_layerset(self.store, versions)
-            self._sets[key] = built
-            while len(self._sets) > self.size:
-                self._sets.popitem(last=False)
-            return built
+            building = self._building.setdefault(key, threading.Lock())
+        # Build outside the cache lock so screenings on other sets are never held up; the
+        # per-key lock makes concurrent requests for the same new set build it once.
+        with building:
+            with self._lock:
+                hit = self._sets.get(key)
+            if hit is None:
+                hit = build_layerset(self.store, versions)
+                with self._lock:
+                    self._sets[key] = hit
+                    self._building.pop(key, None)
+                    while len(self._sets) > self.size:
+                        self._sets.popitem(last=False)
+            return hit
 
     def active(self) -> LayerSet:
         """The LayerSet of the currently active versions."""

@@ -39,6 +39,7 @@ class Context:
     site_local: BaseGeometry
     site_area_m2: float
     memo: dict[str, Outcome] = field(default_factory=dict)
+    scopes: dict[str, Context] = field(default_factory=dict)
 
     @classmethod
     def create(cls, site: Site, layers: LayerSet) -> Context:

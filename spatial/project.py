@@ -14,6 +14,10 @@ TYPES: tuple[str, ...] = get_args(ProjectType)
 ACTIVITIES: tuple[str, ...] = get_args(Activity)
 FLAGS: tuple[str, ...] = get_args(Flag)
 
+#: Flags that follow from the industry: an electroplating plant discharges heavy metals whether
+#: or not the applicant ticks the box.
+IMPLIED_FLAGS = {"heavy_metal_key": "heavy_metal_discharge", "vocs_key": "vocs"}
+
 NATURE_ZH = {"new": "新建", "expansion": "扩建", "rebuild": "改建", "relocation": "搬迁"}
 
 
@@ -28,6 +32,7 @@ class Project:
     flags: tuple[str, ...] = ()
     name: str | None = None
     submitted: dict[str, Any] = field(default_factory=dict)
+    implied_flags: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None, catalogue: IndustryCatalogue) -> Project:
@@ -57,11 +62,14 @@ class Project:
             _check_choice("activity", a, ACTIVITIES, "活动类型")
         for f in flags:
             _check_choice("flags", f, FLAGS, "项目标志")
+        implied = tuple(f for cat, f in IMPLIED_FLAGS.items()
+                        if industry is not None and cat in industry.categories and f not in flags)
+        flags = (*flags, *implied)
         name = raw.get("name")
         if name is not None and not isinstance(name, str):
             raise InputError("项目名称必须是字符串", "name must be a string",
                              code="project.name_invalid")
-        return cls(industry, nature, ptype, activity, flags, name, raw)
+        return cls(industry, nature, ptype, activity, flags, name, raw, implied)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form for the verdict document: as submitted plus resolved industry."""
@@ -72,6 +80,7 @@ class Project:
             "type": self.type,
             "activity": list(self.activity),
             "flags": list(self.flags),
+            "flags_implied": list(self.implied_flags),
         }
 
 

@@ -66,8 +66,12 @@ class ScreeningService:
         """Screen without storing; ``versions`` pins kind → version (default: active set)."""
         if req.site is None:
             raise InputError("缺少场址 site", "The request has no site", code="site.missing")
-        raw = parse_object(req.site) if not isinstance(req.site, str) else parse_text(
-            req.site, req.crs)
+        try:
+            raw = parse_object(req.site) if not isinstance(req.site, str) else parse_text(
+                req.site, req.crs)
+        except RecursionError as exc:
+            raise InputError("场址嵌套层级过深", "The site is nested too deeply",
+                             code="site.too_deep") from exc
         site = build_site(raw.geometry, req.crs or raw.crs, radius_m=req.radius_m,
                           corridor_width_m=req.corridor_width_m, accuracy_m=req.accuracy_m,
                           input_format=req.input_format or raw.format,

@@ -87,19 +87,35 @@ def geometry_from_json(obj: Any) -> BaseGeometry:
                          code="site.not_geojson")
     kind = obj["type"]
     if kind == "Feature":
-        return geometry_from_json(obj.get("geometry"))
+        geom = obj.get("geometry")
+        if isinstance(geom, dict) and geom.get("type") in ("Feature", "FeatureCollection"):
+            raise InputError("要素的 geometry 必须是几何对象", "A Feature's geometry must be a geometry",
+                             code="site.geojson_invalid")
+        return geometry_from_json(geom)
     if kind == "FeatureCollection":
         feats = obj.get("features") or []
-        if not feats:
+        if not feats or not isinstance(feats, list):
             raise InputError("要素集合为空", "FeatureCollection has no features", code="site.empty")
+        if any(not isinstance(f, dict) or f.get("type") != "Feature" for f in feats):
+            raise InputError("要素集合中只能包含要素(Feature)", "FeatureCollection members must be Features",
+                             code="site.geojson_invalid")
         parts = [geometry_from_json(f) for f in feats]
-        return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+        check_vertices(parts)
+        return shapely.GeometryCollection(parts) if len(parts) > 1 else parts[0]
     try:
         return shape(obj)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError,
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
             shapely.errors.ShapelyError) as exc:
         raise InputError("GeoJSON几何无效", f"Invalid GeoJSON geometry: {exc}",
                          code="site.geojson_invalid") from exc
+
+
+def check_vertices(parts: list[BaseGeometry]) -> None:
+    """Refuse inputs over the vertex limit before any expensive geometry work."""
+    if sum(shapely.get_num_coordinates(p) for p in parts) > MAX_VERTICES:
+        raise TooLargeError(f"场址顶点数超过上限 {MAX_VERTICES}",
+                            f"The site has more than {MAX_VERTICES} vertices",
+                            code="site.too_many_vertices")
 
 
 def _json_loads(text: str) -> Any:
@@ -125,10 +141,7 @@ def build_site(
     """
     if geom is None or geom.is_empty:
         raise InputError("场址几何为空", "The site geometry is empty", code="site.empty")
-    if shapely.get_num_coordinates(geom) > MAX_VERTICES:
-        raise TooLargeError(f"场址顶点数超过上限 {MAX_VERTICES}",
-                            f"The site has more than {MAX_VERTICES} vertices",
-                            code="site.too_many_vertices")
+    check_vertices([geom])
     if not bool(np.isfinite(shapely.get_coordinates(geom)).all()):
         raise InputError("坐标包含非数值", "Coordinates are not finite numbers",
                          code="site.coordinates_invalid")
@@ -145,12 +158,18 @@ def build_site(
             warnings.append(note)
     ll, crs_warnings = crs_mod.to_lonlat(geom, name)
     warnings.extend(crs_warnings)
+    if crs_warnings:  # an old datum without local parameters: widen the borderline band
+        accuracy_m += crs_mod.OLD_DATUM_UNCERTAINTY_M
+        warnings.append(f"场址位置精度已计入基准转换不确定度 {crs_mod.OLD_DATUM_UNCERTAINTY_M:g} 米")
     _refuse_outside_range(ll)
     crs_mod.check_zone(ll, name)
     crs_mod.check_region(ll)
     gtype = _dimension_type(ll)
     footprint = _footprint(ll, gtype, radius_m, corridor_width_m, warnings)
-    footprint = _repair(footprint, warnings)
+    parts = [_repair(p, warnings) for p in shapely.get_parts(footprint)]
+    footprint = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+    if len(parts) > 1 and geodesic_area(footprint) < sum(geodesic_area(p) for p in parts) * 0.9999:
+        warnings.append("多部件场址的部件相互重叠，重叠部分只计一次")
     area = geodesic_area(footprint)
     if area > MAX_AREA_M2:
         raise TooLargeError("场址面积超过2000平方公里上限", "The site exceeds the 2 000 km² limit",

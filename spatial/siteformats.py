@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from spatial.archive import extract_zip
 from spatial.errors import InputError, TooLargeError
 from spatial.jzd import looks_like_jzd, parse_jzd
-from spatial.site import geometry_from_json
+from spatial.site import check_vertices, geometry_from_json
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 TEXT_SUFFIXES = {".geojson", ".json", ".wkt", ".ewkt", ".txt", ".csv"}
@@ -148,7 +148,8 @@ def _gdal(path: Path, fmt: str, *, encoding: str | None = None) -> RawSite:
     except InputError:
         raise
     except Exception as exc:  # GDAL raises driver-specific errors
-        raise InputError("无法读取场址文件(格式不支持或文件损坏)", f"Cannot read the site file: {exc}",
+        raise InputError("无法读取场址文件(格式不支持或文件损坏)",
+                         "Cannot read the site file (unsupported or corrupt)",
                          code="file.unreadable") from exc
     warnings = [f"文件含 {len(spatial)} 个图层，仅读取第一个：{spatial[0]}"] if len(spatial) > 1 else []
     geoms = [g for g in df.geometry if g is not None and not g.is_empty]
@@ -156,9 +157,10 @@ def _gdal(path: Path, fmt: str, *, encoding: str | None = None) -> RawSite:
         raise InputError("文件中没有几何", "The file holds no geometry", code="site.empty")
     # KML may carry a Z coordinate; sites are 2-D
     geoms = [shapely.force_2d(g) for g in geoms]
+    check_vertices(geoms)
     if len(geoms) > 1:
         warnings.append(f"文件含 {len(geoms)} 个要素，已合并为一个多部件场址")
-    geom = shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]
+    geom = shapely.GeometryCollection(geoms) if len(geoms) > 1 else geoms[0]
     crs = df.crs.to_string() if df.crs is not None else None
     return RawSite(geom, crs, fmt, warnings)
 

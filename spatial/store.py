@@ -31,7 +31,7 @@ import pyogrio
 import shapely
 import yaml
 
-from spatial.errors import ConflictError, DataError, NotFoundError
+from spatial.errors import ConflictError, DataError, NotFoundError, StoreBusyError
 from spatial.layerkinds import KINDS, LayerKind
 
 _SCHEMA = """
@@ -125,17 +125,26 @@ class LayerStore:
             con.close()
 
     @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """A WAL-mode connection with synchronous commits; commits on success."""
-        con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+    def connect(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """A WAL connection in one transaction, committed on success.
+
+        Writers take the write lock up front (IMMEDIATE) with synchronous commits; readers use
+        a deferred transaction, which in WAL mode never waits for a writer and sees one
+        consistent snapshot.
+        """
         try:
-            con.execute("PRAGMA journal_mode=WAL")
+            con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
             con.execute("PRAGMA synchronous=FULL")
-            con.execute("BEGIN IMMEDIATE")
+            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.OperationalError as exc:
+            raise StoreBusyError("数据目录繁忙或不可写，请稍后重试", f"Data store unavailable: {exc}",
+                                 code="store.busy") from exc
+        try:
             yield con
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            if con.in_transaction:
+                con.execute("ROLLBACK")
             raise
         finally:
             con.close()
@@ -144,7 +153,7 @@ class LayerStore:
 
     def active_versions(self) -> dict[str, LayerVersion]:
         """The active version of every kind, read in one statement (a consistent set)."""
-        with self.connect() as con:
+        with self.connect(write=False) as con:
             rows = con.execute(
                 "SELECT v.* FROM active a JOIN layer_versions v "
                 "ON v.kind = a.kind AND v.version = a.version"
@@ -153,7 +162,7 @@ class LayerStore:
 
     def get_version(self, kind: str, version: str) -> LayerVersion:
         """One stored version; NotFoundError when absent."""
-        with self.connect() as con:
+        with self.connect(write=False) as con:
             row = con.execute(
                 "SELECT * FROM layer_versions WHERE kind = ? AND version = ?", (kind, version)
             ).fetchone()
@@ -165,7 +174,7 @@ class LayerStore:
 
     def versions(self, kind: str) -> list[LayerVersion]:
         """All versions of a kind, oldest first."""
-        with self.connect() as con:
+        with self.connect(write=False) as con:
             rows = con.execute(
                 "SELECT * FROM layer_versions WHERE kind = ? ORDER BY loaded_at, version", (kind,)
             ).fetchall()
@@ -181,7 +190,7 @@ class LayerStore:
 
     def is_empty(self) -> bool:
         """True before the first layer is loaded."""
-        with self.connect() as con:
+        with self.connect(write=False) as con:
             return con.execute("SELECT COUNT(*) FROM layer_versions").fetchone()[0] == 0
 
     # -- writing -------------------------------------------------------------------------
@@ -303,7 +312,12 @@ def validate_frame(schema: LayerKind, gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDat
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
         report.repaired = int(invalid.sum())
-        gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].values)
+        fixed = shapely.make_valid(gdf.geometry[invalid].values)
+        if all(t.endswith("Polygon") for t in schema.geometry):
+            # make_valid may return a collection with slivers of lower dimension: keep the area
+            fixed = [shapely.union_all([p for p in shapely.get_parts(g)
+                                        if p.geom_type.endswith("Polygon")]) for g in fixed]
+        gdf.loc[invalid, "geometry"] = fixed
         report.warnings.append(f"{report.repaired} 个无效几何已用 make_valid 修复")
     types = set(gdf.geometry.geom_type)
     if not types <= set(schema.geometry):
@@ -335,8 +349,8 @@ def validate_frame(schema: LayerKind, gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDat
 
 
 _TYPE_ZH = {bool: "布尔值", str: "文本"}
-_TRUE = {True, 1, "1", "true", "t", "yes", "y", "是"}
-_FALSE = {False, 0, "0", "false", "f", "no", "n", "否"}
+_TRUE = {True, "1", "true", "t", "yes", "y", "是"}
+_FALSE = {False, "0", "false", "f", "no", "n", "否"}
 
 
 def _coerce(values: pd.Series, kind: type) -> tuple[pd.Series, list[str]]:

@@ -145,3 +145,38 @@ def test_chunked_body_without_length_is_accepted_and_bounded(client):
     r = client.post("/api/v1/screenings", content=iter([b"x" * limit, b"y"]),
                     headers={"content-type": "application/json"})
     assert r.status_code == 413
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ('{"site": {"type": "Point", "coordinates": [1' + "0" * 400 + ', 1]}}', "site.geojson_invalid"),
+    ('{"site": {"type": "Point", "coordinates": [35440000, 3275000]}, "crs": "bd09"}',
+     "site.out_of_range"),
+    ('{"site": {"type": "Point", "coordinates": [106.3, 29.5]}, "crs": "IAU_2015:30100"}', None),
+    ('{"site": ' + '{"type": "Feature", "geometry": ' * 600 + "null" + "}" * 600 + "}", None),
+    ('{"site": ' + "[" * 5000 + "]" * 5000 + "}", "request.json_invalid"),
+    ('{"site": {"type": "Feature", "geometry": {"type": "Feature", "geometry": null}}}',
+     "site.geojson_invalid"),
+])
+def test_hostile_inputs_get_4xx_not_500(client, body, code):
+    r = client.post("/api/v1/screenings", content=body.encode(),
+                    headers={"content-type": "application/json"})
+    assert 400 <= r.status_code < 500, r.text
+    if code:
+        assert r.json()["code"] == code
+
+
+def test_multipart_project_must_be_text(client):
+    files = {"file": ("s.geojson", json.dumps(SQUARE)), "project": ("p.json", b"{}")}
+    r = client.post("/api/v1/screenings", files=files)
+    assert r.status_code == 422 and r.json()["code"] == "request.invalid"
+
+
+def test_overlapping_parts_are_counted_once(client):
+    a = [[106.30, 29.55], [106.31, 29.55], [106.31, 29.56], [106.30, 29.56], [106.30, 29.55]]
+    b = [[x + 0.005, y] for x, y in a]
+    gc = {"type": "GeometryCollection", "geometries": [{"type": "Polygon", "coordinates": [a]},
+                                                       {"type": "Polygon", "coordinates": [b]}]}
+    one = _post(client, {"site": {"type": "Polygon", "coordinates": [a]}}).json()["site"]["area_m2"]
+    both = _post(client, {"site": gc}).json()["site"]
+    assert both["area_m2"] == pytest.approx(one * 1.5, rel=1e-3)
+    assert any("重叠" in w for w in both["warnings"])

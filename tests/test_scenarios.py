@@ -183,3 +183,28 @@ def test_cli_errors_are_messages_not_tracebacks(demo_home, tmp_path, monkeypatch
     rc = main([a.replace("{site}", str(site)) for a in argv])
     err = capsys.readouterr().err
     assert rc != 0 and code in err and "Traceback" not in err
+
+
+def test_coarse_industry_code_cannot_pass_a_rule_it_may_fall_under(engine):
+    """C17 (textiles) may be printing and dyeing: near the Jialing the 1 km ban needs a 4-digit
+    code, so it is a gap, never silently cleared; C1713 (cotton dyeing) triggers the ban."""
+    doc = screen(engine, JIALING_600M, {"industry": "C17", "nature": "new"})
+    gap = next(g for g in doc["not_evaluated"] if g["rule_id"] == "jialing-1km-chemical-risk-ban")
+    assert gap["code"] == "attribute_missing" and gap["missing"] == ["industry_detail"]
+    dyeing = screen(engine, JIALING_600M, {"industry": "C1713", "nature": "new"})
+    assert "jialing-1km-chemical-risk-ban" in ids(dyeing, "forbid")
+
+
+def test_heavy_metal_industry_implies_the_discharge_flag(engine):
+    doc = screen(engine, JINYUN_CORE, {"industry": "C3360", "nature": "new"})
+    assert "heavy_metal_discharge" in doc["project"]["flags_implied"]
+    assert "heavy-metal-no-new-in-redline" in ids(doc, "forbid")
+
+
+def test_old_datum_site_widens_the_borderline_band(engine):
+    from pyproj import Transformer
+    t = Transformer.from_crs("EPSG:4326", "EPSG:2380", always_xy=True)
+    x, y = t.transform(*CLEAR_SPB)
+    doc = engine.service.evaluate(ScreeningRequest(
+        site={"type": "Point", "coordinates": [x, y]}, crs="EPSG:2380", radius_m=50, project=HOUSING))
+    assert doc["site"]["accuracy_m"] == 100

@@ -180,3 +180,19 @@ def test_scope_districts_limit_a_rule():
     scoped = rule("scoped", {"predicate": "intersects", "layer": "eco_redline",
                              "districts": ["500107"]})
     assert run([scoped], synth.square(-15_000, 0, 50), redline())["verdict"] == "pass"
+
+
+def test_scoped_rule_judges_only_the_part_inside_its_districts():
+    """A two-part site: the part in 500106 is far from the river, the part next door is close.
+
+    A rule scoped to 500106 must not fire because of the part in the neighbouring district.
+    """
+    scoped = rule("scoped-river", {"predicate": "within_distance", "layer": "river",
+                                   "distance_m": 1000, "districts": ["500106"]})
+    near_river = synth.layer("river", [(LineString([(2_000, -5000), (2_000, 5000)]),
+                                        {"name": "嘉陵江", "class": "important_tributary"})])
+    from shapely.geometry import MultiPolygon
+    two_parts = MultiPolygon([synth.square(-15_000, 0, 50), synth.square(1_500, 0, 50)])
+    assert run([scoped], two_parts, near_river)["verdict"] == "pass"
+    unscoped = rule("river", {"predicate": "within_distance", "layer": "river", "distance_m": 1000})
+    assert run([unscoped], two_parts, near_river)["verdict"] == "forbid"

@@ -84,7 +84,7 @@ async def _read_json(request: Request) -> Any:
     body = await request.body()
     try:
         return json.loads(body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise InputError("请求体不是合法的JSON", f"Body is not valid JSON: {exc}",
                          code="request.json_invalid") from exc
 
@@ -111,6 +111,9 @@ async def _from_multipart(request: Request, limit: int) -> ScreeningRequest:
     if len(data) > limit:
         raise TooLargeError(f"上传文件超过 {limit // 1024 // 1024} MB 上限",
                             "Upload exceeds the size limit", code="upload.too_large")
+    if any(not isinstance(v, str) for k, v in form.items() if k != "file"):
+        raise InputError("除 file 外的表单字段必须是文本", "Form fields other than `file` must be text",
+                         code="request.invalid")
     fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "file"}
     try:
         project = ProjectIn.model_validate(json.loads(fields.pop("project", "{}") or "{}"))
