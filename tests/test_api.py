@@ -180,3 +180,15 @@ def test_overlapping_parts_are_counted_once(client):
     both = _post(client, {"site": gc}).json()["site"]
     assert both["area_m2"] == pytest.approx(one * 1.5, rel=1e-3)
     assert any("重叠" in w for w in both["warnings"])
+
+
+def test_printable_report(client):
+    doc = _post(client, {"site": {"type": "Point", "coordinates": [106.451142, 29.618444]},
+                         "radius_m": 50, "project": {"industry": "C2614", "nature": "new"}}).json()
+    r = client.get(doc["links"]["report"])
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    html = r.text
+    assert doc["id"] in html and "禁止" in html and "@media print" in html
+    assert "嘉陵江岸线一公里" in html and doc["rules_version"] in html
+    assert all(lay["sha256"] in html for lay in doc["layers"])
+    assert "示意数据" in html and "<script" not in html

@@ -17,6 +17,7 @@ from app.deps import EngineDep
 from app.schemas import Problem, ProjectIn, ScreeningCreate, VerdictOut
 from spatial.errors import InputError, TooLargeError
 from spatial.mapview import render_map
+from spatial.report import render_report
 from spatial.service import ScreeningRequest, request_from_file
 
 router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"])
@@ -71,6 +72,13 @@ def get_map(screening_id: str, engine: EngineDep) -> HTMLResponse:
                                    rules=engine.rules,
                                    tile_url=engine.settings.tile_url,
                                    tile_attribution=engine.settings.tile_attribution))
+
+
+@router.get("/{screening_id}/report", response_class=HTMLResponse, responses=_PROBLEMS,
+            summary="打印报告 / Printable report")
+def get_report(screening_id: str, engine: EngineDep) -> HTMLResponse:
+    """Printable HTML report: site, verdict, findings with citations, versions, disclaimer."""
+    return HTMLResponse(render_report(engine.service.get(screening_id)))
 
 
 @router.post("/{screening_id}/rerun", responses=_PROBLEMS,

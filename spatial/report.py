@@ -1,0 +1,121 @@
+"""Printable HTML report of a screening (for the case file); no scripts, print CSS only."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from shapely.geometry import shape
+
+_BADGE = {"forbid": "#c0392b", "restrict": "#e67e22", "pass": "#27ae60", "indeterminate": "#7f8c8d"}
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:24px;color:#222;font-size:14px}
+h1{font-size:20px} h2{font-size:16px;border-bottom:1px solid #999;margin-top:20px}
+table{border-collapse:collapse;width:100%} td,th{border:1px solid #bbb;padding:4px 6px;vertical-align:top}
+.badge{display:inline-block;color:#fff;padding:4px 12px;border-radius:4px;font-weight:bold}
+.quote{color:#555} .demo{color:#c0392b;font-weight:bold} .small{font-size:12px;color:#555}
+@media print{body{margin:10mm} a{color:inherit;text-decoration:none} h2{page-break-after:avoid}
+tr{page-break-inside:avoid}}
+"""
+MAX_VERTEX_ROWS = 60
+
+
+def render_report(doc: dict[str, Any]) -> str:
+    """The report page for a stored verdict document."""
+    site = doc["site"]
+    colour = _BADGE[doc["verdict"]]
+    demo = any(lay.get("demo") for lay in doc["layers"])
+    rows = [
+        "<h1>生态红线与环境分区管控选址筛查报告</h1>",
+        f"<p>筛查编号：{escape(doc['id'])}　日期：{escape(doc['created_at'])}</p>",
+        f"<p><span class='badge' style='background:{colour}'>{escape(doc['verdict_zh'])}</span>"
+        f"　{escape(doc['summary_zh'])}</p>",
+        "<h2>场址</h2>", _site_table(site), _vertex_table(site),
+        "<h2>项目</h2>", _project(doc["project"]),
+        "<h2>筛查结果</h2>", _findings(doc["findings"]),
+    ]
+    if doc["not_evaluated"]:
+        rows += ["<h2>无法评估的事项</h2><ul>"]
+        rows += [f"<li>{escape(g['rule_id'] or '—')}：{escape(g['reason'])}</li>"
+                 for g in doc["not_evaluated"]]
+        rows += ["</ul>"]
+    rows += ["<h2>数据与规则版本</h2>", _layers(doc["layers"]),
+             f"<p class='small'>规则集 sha256：{escape(doc['rules_version'])}　"
+             f"引擎版本：{escape(doc['engine_version'])}</p>"]
+    if demo:
+        rows.append("<p class='demo'>本次筛查使用了示意数据(demo)，示意图层不是法定边界，"
+                    "结果不得作为审批依据。</p>")
+    rows.append("<h2>声明</h2><p class='small'>本报告为选址初筛参考，依据所列数据版本与规则自动生成，"
+                "不替代法定审批、现场核查及主管部门意见；边界附近(标注“边界待核”)的结论须人工核查。</p>")
+    body = "\n".join(rows)
+    return (f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+            f"<title>筛查报告 {escape(doc['id'])}</title><style>{_CSS}</style></head>"
+            f"<body>{body}</body></html>")
+
+
+def _site_table(site: dict[str, Any]) -> str:
+    districts = "、".join(d["name"] for d in site.get("districts", [])) or "—"
+    items = [("面积", f"{site['area_m2']:,.1f} m²"), ("几何类型", site["geometry_type"]),
+             ("中心点", f"{site['centroid'][0]:.6f}, {site['centroid'][1]:.6f}"),
+             ("输入坐标系", site["input_crs"]), ("输入格式", site.get("input_format", "")),
+             ("所在区县", districts)]
+    if site.get("length_m"):
+        items.append(("线长", f"{site['length_m']:,.1f} m"))
+    if site.get("warnings"):
+        items.append(("提示", "；".join(site["warnings"])))
+    return "<table>" + "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>"
+                               for k, v in items) + "</table>"
+
+
+def _vertex_table(site: dict[str, Any]) -> str:
+    geom = shape(site["geometry"])
+    coords = []
+    for poly in getattr(geom, "geoms", [geom]):
+        coords.extend(poly.exterior.coords)
+    shown = coords[:MAX_VERTEX_ROWS]
+    more = (f"<p class='small'>共 {len(coords)} 个顶点，仅列前 {MAX_VERTEX_ROWS} 个。</p>"
+            if len(coords) > MAX_VERTEX_ROWS else "")
+    rows = "".join(f"<tr><td>{i + 1}</td><td>{x:.7f}</td><td>{y:.7f}</td></tr>"
+                   for i, (x, y) in enumerate(shown))
+    return ("<p class='small'>筛查范围顶点(CGCS2000/WGS84 经纬度)</p><table><tr><th>序号</th>"
+            f"<th>经度</th><th>纬度</th></tr>{rows}</table>{more}")
+
+
+def _project(p: dict[str, Any]) -> str:
+    ind = p.get("industry") or {}
+    items = [("行业", f"{ind.get('code', '未提供')} {ind.get('name_zh', '')}"),
+             ("建设性质", p.get("nature") or "未提供"), ("项目类型", p.get("type")),
+             ("活动类型", "、".join(p.get("activity") or []) or "—"),
+             ("项目标志", "、".join(p.get("flags") or []) or "—")]
+    return "<table>" + "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>"
+                               for k, v in items) + "</table>"
+
+
+def _findings(findings: list[dict[str, Any]]) -> str:
+    if not findings:
+        return "<p>未触发任何规则。</p>"
+    out = ["<table><tr><th>结论</th><th>规则与依据</th><th>量测</th><th>要求</th></tr>"]
+    for f in findings:
+        b = f["basis"]
+        m = f["measure"]
+        measure = "；".join(f"{k}={v}" for k, v in m.items())
+        feature = (f["feature"] or {}).get("name") or ""
+        flag = "<br><b>边界待核</b>" if f["borderline"] else ""
+        out.append(
+            f"<tr><td>{escape(f['verdict_zh'])}{flag}</td>"
+            f"<td><b>{escape(f['title_zh'])}</b><br>{escape(b['document'])} {escape(b['clause'])}"
+            f"<br><span class='quote'>“{escape(b['quote'])}”</span><br>"
+            f"<span class='small'>{escape(f['rule_id'])} · {escape(feature)}</span></td>"
+            f"<td>{escape(measure)}</td>"
+            f"<td>{'<br>'.join(escape(r) for r in f['requirements_zh'])}</td></tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _layers(layers: list[dict[str, Any]]) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(lay['kind'])}</td><td>{escape(lay.get('title', ''))}</td>"
+        f"<td>{escape(lay['version'])}</td><td class='small'>{escape(lay['sha256'])}</td>"
+        f"<td>{'示意' if lay.get('demo') else '—'}</td></tr>" for lay in layers)
+    return ("<table><tr><th>图层</th><th>名称</th><th>版本</th><th>sha256</th><th>demo</th></tr>"
+            f"{rows}</table>")
