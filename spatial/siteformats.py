@@ -23,6 +23,7 @@ from spatial.archive import extract_zip
 from spatial.errors import InputError, TooLargeError
 from spatial.jzd import looks_like_jzd, parse_jzd
 from spatial.site import check_vertices, geometry_from_json
+from spatial.vectorfiles import main_member, read_vector, shapefile_encoding, spatial_layers
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 TEXT_SUFFIXES = {".geojson", ".json", ".wkt", ".ewkt", ".txt", ".csv"}
@@ -91,66 +92,28 @@ def parse_file(path: Path, crs: str | None = None) -> RawSite:
 
 
 def _from_archive(members: list[Path], suffix: str, crs: str | None) -> RawSite:
-    by_ext: dict[str, list[Path]] = {}
-    for m in members:
-        by_ext.setdefault(m.suffix.lower(), []).append(m)
-    if suffix == ".kmz" or (".kml" in by_ext and ".shp" not in by_ext):
-        if ".kml" not in by_ext:
-            raise InputError("KMZ 中没有 .kml 文件", "No .kml inside the KMZ", code="archive.no_kml")
-        return _gdal(by_ext[".kml"][0], "kmz" if suffix == ".kmz" else "kml")
-    shps = by_ext.get(".shp", [])
-    if len(shps) != 1:
-        for ext in (".gpkg", ".geojson", ".json"):
-            if ext in by_ext and len(by_ext[ext]) == 1:
-                return parse_file(by_ext[ext][0], crs)
-        raise InputError("zip 中应恰好包含一个 .shp 文件", "The zip must hold exactly one .shp",
-                         code="archive.no_shapefile")
-    shp = shps[0]
-    for need in (".shx", ".dbf"):
-        if not shp.with_suffix(need).exists() and not shp.with_suffix(need.upper()).exists():
-            raise InputError(f"shapefile 缺少 {need} 文件", f"Shapefile is missing its {need}",
-                             code="archive.shapefile_incomplete")
-    warnings = []
-    encoding = None
-    if not shp.with_suffix(".cpg").exists():
-        encoding = _dbf_encoding(shp.with_suffix(".dbf"))
-        warnings.append(f"shapefile 无 .cpg 编码文件，属性按 {encoding} 读取")
-    raw = _gdal(shp, "shapefile", encoding=encoding)
-    raw.warnings[:0] = warnings
+    main = main_member(members, suffix)
+    ext = main.suffix.lower()
+    if ext == ".kml":
+        return _gdal(main, "kmz" if suffix == ".kmz" else "kml")
+    if ext != ".shp":
+        return parse_file(main, crs)
+    encoding, notes = shapefile_encoding(main)
+    raw = _gdal(main, "shapefile", encoding=encoding)
+    raw.warnings[:0] = notes
     return raw
 
 
-def _dbf_encoding(dbf: Path) -> str:
-    """UTF-8 if the attribute bytes decode as UTF-8, else GBK (the usual Chinese default)."""
-    data = dbf.read_bytes()
-    try:
-        data[32:].decode("utf-8")
-        return "UTF-8"
-    except UnicodeDecodeError:
-        try:
-            data[32:].decode("gbk")
-        except UnicodeDecodeError as exc:
-            raise InputError(".dbf 属性编码既不是 UTF-8 也不是 GBK，请附 .cpg 文件说明编码",
-                             "The .dbf is neither UTF-8 nor GBK; add a .cpg", code="file.encoding") from exc
-        return "GBK"
-
-
 def _gdal(path: Path, fmt: str, *, encoding: str | None = None) -> RawSite:
-    import pyogrio
-
-    kwargs: dict[str, Any] = {"encoding": encoding} if encoding else {}
     try:
-        layers = pyogrio.list_layers(path)
-        spatial = [str(name) for name, gtype in layers if gtype is not None]
-        if not spatial:
-            raise InputError("文件中没有几何图层", "The file has no geometry layer", code="site.empty")
-        df = pyogrio.read_dataframe(path, layer=spatial[0], **kwargs)
-    except InputError:
-        raise
+        spatial = spatial_layers(path)
     except Exception as exc:  # GDAL raises driver-specific errors
         raise InputError("无法读取场址文件(格式不支持或文件损坏)",
                          "Cannot read the site file (unsupported or corrupt)",
                          code="file.unreadable") from exc
+    if not spatial:
+        raise InputError("文件中没有几何图层", "The file has no geometry layer", code="site.empty")
+    df = read_vector(path, layer=spatial[0], encoding=encoding)
     warnings = [f"文件含 {len(spatial)} 个图层，仅读取第一个：{spatial[0]}"] if len(spatial) > 1 else []
     geoms = [g for g in df.geometry if g is not None and not g.is_empty]
     if not geoms:
