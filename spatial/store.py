@@ -15,24 +15,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import pyogrio
 import shapely
 import yaml
 
 from spatial.errors import ConflictError, DataError, NotFoundError, StoreBusyError
-from spatial.layerkinds import KINDS, LayerKind
+from spatial.layerkinds import KINDS
+from spatial.validation import compare, validate_frame
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS layer_versions (
@@ -49,6 +48,13 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE TABLE IF NOT EXISTS screenings (
     id TEXT PRIMARY KEY, created_at TEXT NOT NULL, request TEXT NOT NULL,
     result TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL, revoked_at TEXT);
+CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 """
 
 
@@ -91,18 +97,6 @@ class LayerVersion:
             "validation": self.validation, "loaded_by": self.loaded_by,
             "loaded_at": self.loaded_at,
         }
-
-
-@dataclass
-class ValidationReport:
-    """What the loader found in a layer file before storing it."""
-
-    feature_count: int = 0
-    source_crs: str | None = None
-    repaired: int = 0
-    dropped_empty: int = 0
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 def now_iso() -> str:
@@ -197,44 +191,52 @@ class LayerStore:
 
     def import_file(self, kind: str, path: Path, meta: SourceMeta, *, loaded_by: str,
                     activate: bool = False) -> LayerVersion:
-        """Read a vector file with GDAL, validate, normalise and store it as a new version."""
+        """Read a vector file with GDAL (first spatial layer), validate and store it."""
         try:
             gdf = pyogrio.read_dataframe(path)
         except Exception as exc:  # GDAL error types vary by driver
-            raise DataError(f"无法读取图层文件：{path.name}", f"Cannot read layer file: {exc}",
+            raise DataError(f"无法读取图层文件：{path.name}", "Cannot read the layer file",
                             code="layer.file_unreadable") from exc
         return self.import_frame(kind, gdf, meta, loaded_by=loaded_by, activate=activate)
 
     def import_frame(self, kind: str, gdf: gpd.GeoDataFrame, meta: SourceMeta, *,
                      loaded_by: str, activate: bool = False) -> LayerVersion:
-        """Validate, normalise and store a GeoDataFrame as a version of ``kind``."""
+        """Validate, normalise and store a GeoDataFrame as a new, not yet active version.
+
+        A version with validation errors is stored too (with its report, for the record) but
+        can never be activated; DataError is raised with the version id and the report.
+        """
         schema = KINDS.get(kind)
         if schema is None:
             raise NotFoundError(f"未知图层类型：{kind}", f"Unknown layer kind: {kind}",
                                 code="layer.kind_unknown")
-        clean, report = validate_frame(schema, gdf)
-        if report.errors:
-            raise DataError("图层校验未通过：" + ";".join(report.errors[:5]),
-                            "Layer validation failed: " + "; ".join(report.errors[:5]),
-                            code="layer.validation_failed", details=asdict(report))
-        sha = content_hash(clean)
+        active = self.active_versions()
+        region = None
+        if kind != "admin_district" and "admin_district" in active:
+            region = shapely.union_all(self.read(active["admin_district"]).geometry.values)
+        clean, report = validate_frame(schema, gdf, region=region)
+        previous = active.get(kind)
+        if not report.errors and previous is not None:
+            report.comparison = compare(schema, clean, self.read(previous), previous.version)
+        sha = content_hash(clean) if len(clean) else hashlib.sha256(b"empty").hexdigest()
         version = sha[:16]
         target = self.home / "layers" / kind / f"{version}.gpkg"
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            # A private temporary name: two processes seeding at once must not collide.
+        if not target.exists() and not report.errors:
+            # A private temporary name: two processes seeding at once must not collide; the
+            # rename is atomic, so a crash leaves either no file or the whole file.
             tmp = target.with_name(f".{version}.{os.getpid()}.{secrets.token_hex(4)}.gpkg")
             pyogrio.write_dataframe(clean, tmp, driver="GPKG", layer=kind)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
-        bbox = [round(float(v), 7) for v in clean.total_bounds]
+        bbox = [round(float(v), 7) for v in clean.total_bounds] if len(clean) else []
         with self.connect() as con:
             exists = con.execute("SELECT meta FROM layer_versions WHERE kind=? AND version=?",
                                  (kind, version)).fetchone()
             if exists and json.loads(exists[0]) != json.loads(json.dumps(asdict(meta))):
                 raise ConflictError(
-                    f"相同内容已存储为版本 {version}，但元数据不同；版本不可修改，如需更正元数据请联系管理员",
+                    f"相同内容已存储为版本 {version}，但元数据不同；版本不可修改",
                     f"The same content is already stored as version {version} with other metadata",
                     code="layer.version_exists")
             if not exists:
@@ -245,13 +247,20 @@ class LayerStore:
                      json.dumps(asdict(report), ensure_ascii=False), str(target), loaded_by,
                      now_iso()),
                 )
-                _audit(con, loaded_by, "import", kind, version, {"features": len(clean)})
-            if activate:
+                action = "import_refused" if report.errors else "import"
+                audit(con, loaded_by, action, kind, version,
+                      {"features": len(clean), "errors": report.errors[:5]})
+            if activate and not report.errors:
                 _activate(con, kind, version, loaded_by)
+        if report.errors:
+            raise DataError("图层校验未通过：" + "；".join(report.errors[:5]),
+                            "Layer validation failed: " + "; ".join(report.errors[:5]),
+                            code="layer.validation_failed",
+                            details={"version": version, "report": asdict(report)})
         return self.get_version(kind, version)
 
     def activate(self, kind: str, version: str, *, actor: str) -> LayerVersion:
-        """Make a stored version the active one for its kind (atomic)."""
+        """Make a stored version the active one for its kind (atomic); also used to roll back."""
         lv = self.get_version(kind, version)
         if lv.validation.get("errors"):
             raise ConflictError("该版本校验未通过，不能启用", "This version failed validation",
@@ -259,6 +268,30 @@ class LayerStore:
         with self.connect() as con:
             _activate(con, kind, version, actor)
         return lv
+
+    def rollback(self, kind: str, *, actor: str) -> LayerVersion:
+        """Re-activate the version that was active before the current one."""
+        current = self.active_versions().get(kind)
+        with self.connect(write=False) as con:
+            rows = con.execute("SELECT version FROM audit WHERE kind = ? AND action = 'activate' "
+                               "ORDER BY id DESC", (kind,)).fetchall()
+        earlier = [r[0] for r in rows if current is None or r[0] != current.version]
+        if not earlier:
+            raise ConflictError("没有可回滚的早期版本", "No earlier version to roll back to",
+                                code="layer.no_previous_version")
+        return self.activate(kind, earlier[0], actor=actor)
+
+    def audit_log(self, kind: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Audit entries, newest first (optionally for one kind)."""
+        sql = "SELECT id, at, actor, action, kind, version, detail FROM audit"
+        args: tuple[Any, ...] = ()
+        if kind:
+            sql += " WHERE kind = ?"
+            args = (kind,)
+        with self.connect(write=False) as con:
+            rows = con.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [{"id": r[0], "at": r[1], "actor": r[2], "action": r[3], "kind": r[4],
+                 "version": r[5], "detail": json.loads(r[6]) if r[6] else None} for r in rows]
 
     def seed_from_manifest(self, manifest: Path, *, actor: str = "seed") -> list[LayerVersion]:
         """Load and activate every layer listed in the shipped ``data/layers.yaml``."""
@@ -279,11 +312,12 @@ def _activate(con: sqlite3.Connection, kind: str, version: str, actor: str | Non
         "activated_at=excluded.activated_at, activated_by=excluded.activated_by",
         (kind, version, now_iso(), actor),
     )
-    _audit(con, actor, "activate", kind, version, None)
+    audit(con, actor, "activate", kind, version, None)
 
 
-def _audit(con: sqlite3.Connection, actor: str | None, action: str, kind: str | None,
-           version: str | None, detail: dict[str, Any] | None) -> None:
+def audit(con: sqlite3.Connection, actor: str | None, action: str, kind: str | None,
+          version: str | None, detail: dict[str, Any] | None) -> None:
+    """Append one entry to the audit log (inside the caller's transaction)."""
     con.execute(
         "INSERT INTO audit(at, actor, action, kind, version, detail) VALUES (?,?,?,?,?,?)",
         (now_iso(), actor, action, kind, version,
@@ -295,87 +329,6 @@ def _row_to_version(row: tuple[Any, ...]) -> LayerVersion:
     kind, version, sha, count, bbox, meta, validation, path, by, at = row
     return LayerVersion(kind, version, sha, count, json.loads(bbox),
                         SourceMeta(**json.loads(meta)), json.loads(validation), Path(path), by, at)
-
-
-def validate_frame(schema: LayerKind, gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame,
-                                                                       ValidationReport]:
-    """Check a frame against its kind; return the cleaned EPSG:4326 frame and a report."""
-    report = ValidationReport(feature_count=len(gdf))
-    if gdf.crs is None:
-        report.errors.append("文件没有坐标系信息 (no CRS)")
-        return gdf, report
-    report.source_crs = gdf.crs.to_string()
-    gdf = gdf.to_crs("EPSG:4326") if gdf.crs.to_epsg() != 4326 else gdf
-    keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
-    report.dropped_empty = int((~keep).sum())
-    gdf = gdf[keep].copy()
-    invalid = ~gdf.geometry.is_valid
-    if invalid.any():
-        report.repaired = int(invalid.sum())
-        fixed = shapely.make_valid(gdf.geometry[invalid].values)
-        if all(t.endswith("Polygon") for t in schema.geometry):
-            # make_valid may return a collection with slivers of lower dimension: keep the area
-            fixed = [shapely.union_all([p for p in shapely.get_parts(g)
-                                        if p.geom_type.endswith("Polygon")]) for g in fixed]
-        gdf.loc[invalid, "geometry"] = fixed
-        report.warnings.append(f"{report.repaired} 个无效几何已用 make_valid 修复")
-    types = set(gdf.geometry.geom_type)
-    if not types <= set(schema.geometry):
-        report.errors.append(f"几何类型 {sorted(types)} 不符合 {schema.name} 要求 {schema.geometry}")
-    for attr in schema.attributes:
-        if attr.name not in gdf.columns:
-            report.errors.append(f"缺少必需字段 {attr.name}")
-            continue
-        converted, bad_values = _coerce(gdf[attr.name], attr.type)
-        if bad_values:
-            report.errors.append(f"字段 {attr.name} 的取值 {bad_values[:5]} 无法转换为{_TYPE_ZH[attr.type]}")
-            continue
-        gdf[attr.name] = converted
-        if attr.pattern and (bad := sorted({v for v in converted.dropna()
-                                            if not re.fullmatch(attr.pattern, v)})):
-            report.errors.append(f"字段 {attr.name} 的取值 {bad[:5]} 格式不符")
-        values = gdf[attr.name]
-        if not attr.nullable and values.isna().any():
-            report.errors.append(f"字段 {attr.name} 有 {int(values.isna().sum())} 个空值")
-        if attr.domain is not None:
-            bad = sorted({str(v) for v in values.dropna() if v not in attr.domain})
-            if bad:
-                report.errors.append(f"字段 {attr.name} 的取值 {bad} 不在允许范围 {list(attr.domain)}")
-    if len(gdf) == 0:
-        report.errors.append("图层没有有效要素")
-    gdf = gdf.set_geometry(shapely.normalize(shapely.set_precision(gdf.geometry.values, 1e-8)))
-    gdf = gdf.iloc[sorted(range(len(gdf)), key=lambda i: gdf.geometry.iloc[i].wkb_hex)]
-    return gdf.reset_index(drop=True), report
-
-
-_TYPE_ZH = {bool: "布尔值", str: "文本"}
-_TRUE = {True, "1", "true", "t", "yes", "y", "是"}
-_FALSE = {False, "0", "false", "f", "no", "n", "否"}
-
-
-def _coerce(values: pd.Series, kind: type) -> tuple[pd.Series, list[str]]:
-    """Convert a column to the schema type; returns the column and unconvertible values."""
-    bad: list[str] = []
-
-    def one(v: Any) -> Any:
-        if v is None or (isinstance(v, float) and v != v):
-            return None
-        if kind is bool:
-            key = v.strip().lower() if isinstance(v, str) else v
-            if key in _TRUE:
-                return True
-            if key in _FALSE:
-                return False
-            bad.append(str(v))
-            return None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))  # e.g. adcode 500106 read as a number
-        return str(v)
-
-    items = [one(v) for v in values]
-    # a plain bool column is written to GeoPackage as a boolean field, object as text
-    dtype = bool if kind is bool and None not in items else object
-    return pd.Series(items, index=values.index, dtype=dtype), sorted(set(bad))
 
 
 def content_hash(gdf: gpd.GeoDataFrame) -> str:

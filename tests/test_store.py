@@ -81,7 +81,13 @@ def test_domain_violation_is_refused(tmp_path):
         store.import_file("protected_area", _geojson(tmp_path / "x.geojson", [(SQ, props)]), META,
                           loaded_by="t")
     assert "middle" in exc.value.message_zh
-    assert store.versions("protected_area") == []
+    refused = store.versions("protected_area")
+    assert [v.version for v in refused] == [exc.value.details["version"]]  # recorded, with report
+    assert refused[0].validation["errors"]
+    from spatial.errors import ConflictError
+    with pytest.raises(ConflictError):
+        store.activate("protected_area", refused[0].version, actor="t")
+    assert "protected_area" not in store.active_versions()
 
 
 def test_unknown_kind_and_version(tmp_path):
