@@ -14,11 +14,13 @@ from typing import Any
 
 from app.settings import Settings
 from app.state import Engine, open_engine
-from spatial.errors import InputError, RedlineError
+from spatial.errors import DataError, InputError, RedlineError
+from spatial.layerload import LayerSource, read_layer
 from spatial.project import ACTIVITIES, FLAGS, NATURES, TYPES
 from spatial.ruleset import load_ruleset
 from spatial.service import ScreeningRequest, request_from_file
 from spatial.store import SourceMeta
+from spatial.tokens import ROLES, TokenStore
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--publisher", default="")
     imp.add_argument("--licence", default="")
     imp.add_argument("--demo", action="store_true")
+    imp.add_argument("--notes", default="")
+    imp.add_argument("--encoding", help="shapefile .dbf 编码(无 .cpg 时)，如 GBK")
+    imp.add_argument("--table", help="GeoPackage 中的图层名")
+    imp.add_argument("--crs", help="文件缺少坐标系时指定，如 EPSG:4545")
+    imp.add_argument("--field-map", default=None, help='字段映射 JSON，如 {"MC": "name"}')
     imp.add_argument("--by", default="cli")
     act = lsub.add_parser("activate")
     act.add_argument("kind")
@@ -69,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
     act.add_argument("--by", default="cli")
     hist = lsub.add_parser("history")
     hist.add_argument("kind")
+    rb = lsub.add_parser("rollback", help="回滚到上一个启用的版本")
+    rb.add_argument("kind")
+    rb.add_argument("--by", default="cli")
+
+    tok = sub.add_parser("tokens", help="API 令牌 / API tokens")
+    tsub = tok.add_subparsers(dest="action", required=True)
+    tc = tsub.add_parser("create")
+    tc.add_argument("--name", required=True)
+    tc.add_argument("--role", required=True, choices=ROLES)
+    tr = tsub.add_parser("revoke")
+    tr.add_argument("token_id")
+    tsub.add_parser("list")
 
     sv = sub.add_parser("serve", help="启动服务 / start the HTTP service")
     sv.add_argument("--host", default="127.0.0.1")
@@ -85,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     except RedlineError as exc:
         print(f"错误 [{exc.code}]:{exc.message_zh}\nerror [{exc.code}]: {exc.message_en}",
               file=sys.stderr)
+        if isinstance(exc, DataError) and exc.details.get("report"):
+            print(_json(exc.details), file=sys.stderr)
         return 2 if isinstance(exc, InputError) else 1
     except OSError as exc:  # unreadable data directory, full disk, permissions
         print(f"错误 [io]：无法访问文件或目录：{exc.filename or exc}\nerror [io]: {exc.strerror or exc}",
@@ -112,9 +133,25 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(_table(doc) if args.format == "table" else _json(doc))
     elif args.command == "rerun":
         print(_json(engine.service.rerun(args.screening_id, current=args.current)))
+    elif args.command == "tokens":
+        _tokens(args, engine)
     else:
         _layers(args, engine)
     return 0
+
+
+def _tokens(args: argparse.Namespace, engine: Engine) -> None:
+    tokens = TokenStore(engine.store)
+    if args.action == "create":
+        token, info = tokens.create(args.name, args.role)
+        print(f"令牌(只显示这一次，请妥善保存)：\n{token}\nid {info.id}  角色 {info.role}  名称 {info.name}")
+    elif args.action == "revoke":
+        info = tokens.revoke(args.token_id)
+        print(f"已撤销 {info.id} ({info.name})")
+    else:
+        for t in tokens.list():
+            state = f"已撤销 {t.revoked_at}" if t.revoked_at else "有效"
+            print(f"{t.id}  {t.role:10}  {t.created_at}  {state}  {t.name}")
 
 
 def _screen_request(args: argparse.Namespace) -> ScreeningRequest:
@@ -141,10 +178,22 @@ def _layers(args: argparse.Namespace, engine: Engine) -> None:
                     if args.coverage_adcodes else None)
         meta = SourceMeta(title=args.source_title or args.file.name, publisher=args.publisher,
                           licence=args.licence, accuracy_m=args.accuracy_m, demo=args.demo,
-                          coverage_adcodes=coverage, geometry_role=args.geometry_role)
-        lv = store.import_file(args.kind, args.file, meta, loaded_by=args.by,
-                               activate=args.activate)
+                          coverage_adcodes=coverage, geometry_role=args.geometry_role,
+                          notes=args.notes)
+        try:
+            field_map = json.loads(args.field_map) if args.field_map else {}
+        except json.JSONDecodeError as exc:
+            raise InputError("--field-map 不是合法的JSON", "--field-map is not JSON",
+                             code="layer.field_map_invalid") from exc
+        gdf, notes = read_layer(LayerSource(args.file, encoding=args.encoding, table=args.table,
+                                            crs=args.crs, field_map=field_map))
+        for note in notes:
+            print(f"提示：{note}", file=sys.stderr)
+        lv = store.import_frame(args.kind, gdf, meta, loaded_by=args.by, activate=args.activate)
         print(_json(lv.public()))
+    elif args.action == "rollback":
+        lv = store.rollback(args.kind, actor=args.by)
+        print(f"已回滚，当前启用 {lv.kind} {lv.version}")
     elif args.action == "activate":
         lv = store.activate(args.kind, args.version, actor=args.by)
         print(f"已启用 {lv.kind} {lv.version}")

@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spatial.errors import (
+    AuthError,
     ConflictError,
     DataError,
+    ForbiddenError,
     InputError,
     NotFoundError,
     RedlineError,
@@ -32,6 +34,8 @@ STATUS: list[tuple[type[RedlineError], int]] = [
     (DataError, 422),
     (RuleFileError, 500),
     (StoreBusyError, 503),
+    (AuthError, 401),
+    (ForbiddenError, 403),
 ]
 
 _HTTP_CODES = {404: ("not_found", "资源不存在", "Not found"),

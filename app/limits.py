@@ -9,12 +9,18 @@ from fastapi import FastAPI, Request, Response
 from app.errors import problem
 
 
-def limit_body(app: FastAPI, max_bytes: int) -> None:
-    """Refuse requests whose declared or streamed body exceeds ``max_bytes`` with a 413."""
+def limit_body(app: FastAPI, default_bytes: int, larger: dict[str, int] | None = None) -> None:
+    """Refuse requests whose declared or streamed body exceeds the limit with a 413.
+
+    ``larger`` maps path prefixes (layer uploads) to their own, larger limits.
+    """
 
     @app.middleware("http")
     async def _limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]
                      ) -> Response:
+        path = request.url.path
+        max_bytes = next((n for prefix, n in (larger or {}).items() if path.startswith(prefix)),
+                         default_bytes)
         declared = request.headers.get("content-length")
         too_big = problem(413, "request.too_large", f"请求体超过 {max_bytes // 1024 // 1024} MB 上限",
                           "Request body exceeds the size limit", request.url.path)

@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.limits import limit_body
-from app.routes import meta, screenings
+from app.routes import layers, meta, ogc, screenings
 from app.settings import REPO_ROOT, Settings
 from app.state import open_engine
 from spatial import __version__
@@ -25,9 +25,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine = engine
     errors.install(app)
-    limit_body(app, settings.max_body_bytes)
+    limit_body(app, settings.max_body_bytes, {"/api/v1/layers/": settings.max_upload_bytes})
     app.include_router(screenings.router)
     app.include_router(meta.router)
+    app.include_router(layers.router)
+    app.include_router(ogc.router)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "app" / "static"), name="static")
     engine.service.cache.active()  # index the active layers now, not on the first request
     return app

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     rules_dir: Path = REPO_ROOT / "rules"
     demo_manifest: Path = REPO_ROOT / "data" / "layers.yaml"
     seed_demo: bool = Field(True, description="Seed an empty data directory from the demo data")
-    max_body_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    max_body_bytes: int = Field(20 * 1024 * 1024, gt=0, description="Screening request bodies")
+    max_upload_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Layer uploads")
     tile_url: str | None = Field(None, description="Optional base-map tile URL (e.g. 天地图)")
     tile_attribution: str = ""
 

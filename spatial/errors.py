@@ -64,6 +64,18 @@ class RuleFileError(RedlineError):
         self.problems = problems
 
 
+class AuthError(RedlineError):
+    """No valid credentials were given for an operation that needs them."""
+
+    default_code = "auth.required"
+
+
+class ForbiddenError(RedlineError):
+    """The caller's role does not allow the operation."""
+
+    default_code = "auth.forbidden"
+
+
 class StoreBusyError(RedlineError):
     """The data store is locked or unavailable; retrying later may succeed."""
 

@@ -53,6 +53,56 @@ def render_report(doc: dict[str, Any]) -> str:
             f"<body>{body}</body></html>")
 
 
+def render_validation(version: dict[str, Any]) -> str:
+    """A layer version's validation report as a readable page."""
+    v = version["validation"]
+    status = ("<span class='badge' style='background:#c0392b'>校验未通过，不可启用</span>" if v["errors"]
+              else "<span class='badge' style='background:#27ae60'>校验通过，可启用</span>")
+    facts = [("图层类型", version["kind"]), ("版本", version["version"]),
+             ("sha256", version["sha256"]), ("名称", version["title"]),
+             ("要素数", v["feature_count"]), ("源坐标系", v.get("source_crs")),
+             ("位置精度", f"±{version['accuracy_m']} m"), ("示意数据", "是" if version["demo"] else "否"),
+             ("上传人", version["loaded_by"]), ("上传时间", version["loaded_at"]),
+             ("修复的无效几何", v["repaired"]), ("剔除的空几何", v["dropped_empty"]),
+             ("重复几何", v["duplicates"]), ("完全在重庆市外", v["outside_region"]),
+             ("部分在重庆市外", v["partly_outside_region"])]
+    parts = [f"<h1>图层校验报告</h1><p>{status}</p>", _kv(facts)]
+    for title, items in (("错误(阻止启用)", v["errors"]), ("警告", v["warnings"])):
+        if items:
+            parts.append(f"<h2>{title}</h2><ul>" + "".join(f"<li>{escape(str(i))}</li>"
+                                                         for i in items) + "</ul>")
+    if v.get("repairs"):
+        parts.append("<h2>几何修复明细</h2><table><tr><th>要素</th><th>原因</th><th>方法</th></tr>"
+                     + "".join(f"<tr><td>{r['feature']}</td><td>{escape(r['reason'])}</td>"
+                               f"<td>{escape(r['method'])}</td></tr>" for r in v["repairs"])
+                     + "</table>")
+    cmp_ = v.get("comparison")
+    if cmp_:
+        parts.append(f"<h2>与启用版本 {escape(str(cmp_['previous_version']))} 对比</h2>")
+        parts.append(_kv([("要素数", f"{cmp_['before']['count']} → {cmp_['after']['count']}"),
+                          ("面积(m²)", f"{cmp_.get('area_before_m2')} → {cmp_.get('area_after_m2')}"),
+                          ("新增面积(m²)", cmp_.get("added_m2")),
+                          ("减少面积(m²)", cmp_.get("removed_m2"))]))
+        rows = cmp_.get("by_value") or []
+        if rows:
+            parts.append("<table><tr><th>属性</th><th>取值</th><th>要素数</th><th>面积变化(m²)</th>"
+                         "<th>新增</th><th>减少</th></tr>" + "".join(
+                             f"<tr><td>{escape(r['attribute'])}</td><td>{escape(r['value'])}</td>"
+                             f"<td>{r['count_before']} → {r['count_after']}</td>"
+                             f"<td>{r['area_before_m2']} → {r['area_after_m2']}</td>"
+                             f"<td>{r['added_m2']}</td><td>{r['removed_m2']}</td></tr>"
+                             for r in rows) + "</table>")
+    body = "\n".join(parts)
+    return (f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>图层校验报告 "
+            f"{escape(version['kind'])} {escape(version['version'])}</title><style>{_CSS}</style>"
+            f"</head><body>{body}</body></html>")
+
+
+def _kv(items: list[tuple[str, Any]]) -> str:
+    return "<table>" + "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>"
+                               for k, v in items) + "</table>"
+
+
 def _site_table(site: dict[str, Any]) -> str:
     districts = "、".join(d["name"] for d in site.get("districts", [])) or "—"
     items = [("面积", f"{site['area_m2']:,.1f} m²"), ("几何类型", site["geometry_type"]),

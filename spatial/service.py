@@ -122,6 +122,55 @@ class ScreeningService:
         return {"original": with_links(doc), "rerun": new,
                 "same_verdict": new["verdict"] == doc["verdict"], "changes": changes}
 
+    def list(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """Stored screenings, newest first (id, time, verdict, districts, project industry)."""
+        with self.store.connect(write=False) as con:
+            rows = con.execute("SELECT id, created_at, result FROM screenings "
+                               "ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+                               (limit, offset)).fetchall()
+        out = []
+        for sid, created, result in rows:
+            doc = json.loads(result)
+            out.append({"id": sid, "created_at": created, "verdict": doc["verdict"],
+                        "districts": doc["site"].get("districts", []),
+                        "industry": (doc["project"].get("industry") or {}).get("code"),
+                        "links": with_links(doc)["links"]})
+        return out
+
+    def impact(self, kind: str, version: str, limit: int = 500) -> dict[str, Any]:
+        """Which stored screenings would change verdict if ``version`` replaced their ``kind``.
+
+        Each screening is re-run against the versions it recorded with only this kind swapped,
+        so the difference is due to the new layer alone.
+        """
+        self.store.get_version(kind, version)
+        with self.store.connect(write=False) as con:
+            rows = con.execute("SELECT id, request, result FROM screenings "
+                               "ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
+        changed, checked = [], 0
+        for sid, request, result in rows:
+            doc = json.loads(result)
+            versions = {lay["kind"]: lay["version"] for lay in doc["layers"]}
+            if versions.get(kind) == version:
+                continue
+            versions[kind] = version
+            try:
+                new = self.evaluate(ScreeningRequest(**json.loads(request)), versions)
+            except NotFoundError:
+                continue  # a recorded version was removed from the store
+            checked += 1
+            before = {f["rule_id"]: f["verdict"] for f in doc["findings"]}
+            after = {f["rule_id"]: f["verdict"] for f in new["findings"]}
+            if new["verdict"] != doc["verdict"] or before != after:
+                changed.append({"id": sid, "before": doc["verdict"], "after": new["verdict"],
+                                "changes": [{"rule_id": r, "before": before.get(r),
+                                             "after": after.get(r)}
+                                            for r in sorted(set(before) | set(after))
+                                            if before.get(r) != after.get(r)]})
+        return {"kind": kind, "version": version, "screenings_checked": checked,
+                "verdict_changes": sum(c["before"] != c["after"] for c in changed),
+                "changed": changed}
+
     def _row(self, screening_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         with self.store.connect() as con:
             row = con.execute("SELECT request, result FROM screenings WHERE id = ?",

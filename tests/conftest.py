@@ -29,3 +29,19 @@ def engine(demo_home) -> Engine:
 def client(demo_home) -> Iterator[TestClient]:
     with TestClient(create_app(Settings(home=demo_home)), raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def admin_headers(engine) -> dict[str, str]:
+    from spatial.tokens import TokenStore
+
+    token, _ = TokenStore(engine.store).create("测试管理员", "gis_admin", actor="tests")
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def reviewer_headers(engine) -> dict[str, str]:
+    from spatial.tokens import TokenStore
+
+    token, _ = TokenStore(engine.store).create("测试审批员", "reviewer", actor="tests")
+    return {"Authorization": f"Bearer {token}"}

@@ -36,9 +36,10 @@ def test_create_fetch_and_map(client):
     assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
 
 
-def test_rerun_reproduces_the_recorded_verdict(client):
+def test_rerun_reproduces_the_recorded_verdict(client, reviewer_headers):
     doc = _post(client, {"site": SQUARE, "project": {"industry": "C2614", "nature": "new"}}).json()
-    r = client.post(f"/api/v1/screenings/{doc['id']}/rerun")
+    assert client.post(f"/api/v1/screenings/{doc['id']}/rerun").status_code == 401
+    r = client.post(f"/api/v1/screenings/{doc['id']}/rerun", headers=reviewer_headers)
     assert r.status_code == 200
     out = r.json()
     assert out["same_verdict"] and out["changes"] == []

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from app.deps import EngineDep
-from spatial.errors import NotFoundError
 from spatial.layerkinds import KINDS
 from spatial.ruleset import rules_summary
 
@@ -29,28 +28,6 @@ def industries(engine: EngineDep, q: str = Query("", max_length=50),
     return {"q": q, "items": cat.search(q, limit),
             "categories": {n: {"name_zh": c.name_zh, "name_en": c.name_en, "codes": list(c.codes)}
                            for n, c in cat.categories.items()}}
-
-
-@router.get("/api/v1/layers", tags=["layers"], summary="图层及启用版本 / Layers")
-def list_layers(engine: EngineDep) -> dict[str, Any]:
-    """Each layer kind with its active version's metadata."""
-    active = engine.store.active_versions()
-    return {"layers": [
-        {"kind": k, "title_zh": spec.title_zh,
-         "active": active[k].public() if k in active else None}
-        for k, spec in KINDS.items()
-    ]}
-
-
-@router.get("/api/v1/layers/{kind}", tags=["layers"], summary="图层版本历史 / Layer versions")
-def layer_versions(kind: str, engine: EngineDep) -> dict[str, Any]:
-    """All stored versions of a kind and which one is active."""
-    if kind not in KINDS:
-        raise NotFoundError(f"未知图层类型：{kind}", f"Unknown layer kind: {kind}",
-                            code="layer.kind_unknown")
-    active = engine.store.active_versions().get(kind)
-    return {"kind": kind, "active": active.version if active else None,
-            "versions": [v.public() for v in engine.store.versions(kind)]}
 
 
 @router.get("/healthz", tags=["health"], summary="存活检查 / Liveness")

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path, PurePath
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from app.deps import EngineDep
 from app.schemas import Problem, ProjectIn, ScreeningCreate, VerdictOut
+from app.security import ReviewerDep
 from spatial.errors import InputError, TooLargeError
 from spatial.mapview import render_map
 from spatial.report import render_report
@@ -81,9 +82,17 @@ def get_report(screening_id: str, engine: EngineDep) -> HTMLResponse:
     return HTMLResponse(render_report(engine.service.get(screening_id)))
 
 
+@router.get("", summary="筛查记录列表 / List screenings (reviewer)")
+def list_screenings(engine: EngineDep, who: ReviewerDep, limit: int = Query(100, ge=1, le=1000),
+                    offset: int = Query(0, ge=0)) -> dict[str, Any]:
+    """Stored screenings, newest first."""
+    return {"items": engine.service.list(limit, offset)}
+
+
 @router.post("/{screening_id}/rerun", responses=_PROBLEMS,
-             summary="按原图层版本复现 / Re-run against the recorded layer versions")
-def rerun(screening_id: str, engine: EngineDep, current: bool = False) -> dict[str, Any]:
+             summary="复现或按当前图层重新筛查 / Re-run (reviewer)")
+def rerun(screening_id: str, engine: EngineDep, who: ReviewerDep,
+          current: bool = False) -> dict[str, Any]:
     """Re-screen a stored request; ``current=true`` uses today's active layers instead."""
     return engine.service.rerun(screening_id, current=current)
 

@@ -1,0 +1,181 @@
+"""Layer management: list, upload a version (validated, not yet live), activate, roll back,
+validation report, change impact and the audit log. Changes need a gis_admin token."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path, PurePath
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+
+from app.deps import EngineDep
+from app.security import AdminDep, ReviewerDep
+from spatial.errors import DataError, InputError, NotFoundError, TooLargeError
+from spatial.layerkinds import KINDS
+from spatial.layerload import LayerSource, read_layer
+from spatial.report import render_validation
+from spatial.store import SourceMeta
+
+router = APIRouter(prefix="/api/v1", tags=["layers"])
+
+
+class ActivateIn(BaseModel):
+    """Which stored version to make active."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: str = Field(..., min_length=1, max_length=64)
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise NotFoundError(f"未知图层类型：{kind}", f"Unknown layer kind: {kind}",
+                            code="layer.kind_unknown")
+    return kind
+
+
+@router.get("/layers", summary="图层及启用版本 / Layers")
+def list_layers(engine: EngineDep) -> dict[str, Any]:
+    """Each layer kind with its active version's metadata."""
+    active = engine.store.active_versions()
+    return {"layers": [
+        {"kind": k, "title_zh": spec.title_zh,
+         "active": active[k].public() if k in active else None}
+        for k, spec in KINDS.items()
+    ]}
+
+
+@router.get("/layers/{kind}", summary="图层版本历史 / Layer history")
+def layer_history(kind: str, engine: EngineDep) -> dict[str, Any]:
+    """All stored versions of a kind (who, when, sha256, notes, validation) and the active one."""
+    _kind(kind)
+    active = engine.store.active_versions().get(kind)
+    return {"kind": kind, "active": active.version if active else None,
+            "versions": [v.public() for v in engine.store.versions(kind)],
+            "activations": [e for e in engine.store.audit_log(kind) if e["action"] == "activate"]}
+
+
+@router.get("/layers/{kind}/versions/{version}", summary="版本详情 / Version")
+def get_version(kind: str, version: str, engine: EngineDep) -> dict[str, Any]:
+    """One version's metadata and validation report."""
+    return engine.store.get_version(_kind(kind), version).public()
+
+
+@router.get("/layers/{kind}/versions/{version}/report", response_class=HTMLResponse,
+            summary="校验报告 / Validation report (HTML)")
+def validation_report(kind: str, version: str, engine: EngineDep) -> HTMLResponse:
+    """The validation report as a readable page."""
+    return HTMLResponse(render_validation(engine.store.get_version(_kind(kind), version).public()))
+
+
+@router.post("/layers/{kind}/versions", status_code=201, summary="上传新版本 / Upload a version",
+             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+                 "schema": {"type": "object", "required": ["file", "accuracy_m", "title"],
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "accuracy_m": {"type": "number"}, "title": {"type": "string"},
+                                "publisher": {"type": "string"}, "date": {"type": "string"},
+                                "licence": {"type": "string"}, "demo": {"type": "boolean"},
+                                "coverage_adcodes": {"type": "string"},
+                                "geometry_role": {"type": "string"}, "notes": {"type": "string"},
+                                "encoding": {"type": "string"}, "table": {"type": "string"},
+                                "crs": {"type": "string"},
+                                "field_map": {"type": "string",
+                                              "description": "JSON {source: target}"}}}}}}})
+async def upload_version(kind: str, request: Request, engine: EngineDep,
+                         who: AdminDep) -> JSONResponse:
+    """Validate and store a new version (not active); returns its report and change impact."""
+    _kind(kind)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InputError("请使用 multipart/form-data 上传文件", "Use multipart/form-data",
+                         code="request.content_type")
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InputError("缺少上传文件字段 file", "Multipart body needs a `file` field",
+                         code="upload.missing")
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    meta, source_opts = _meta(fields)
+    limit = engine.settings.max_upload_bytes
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise TooLargeError(f"上传文件超过 {limit // 1024 // 1024} MB 上限", "Upload too large",
+                            code="upload.too_large")
+    name = PurePath(upload.filename or "layer.geojson").name
+    with tempfile.TemporaryDirectory(prefix="redline-upload-") as tmp:
+        path = Path(tmp) / f"layer{Path(name).suffix.lower()}"
+        path.write_bytes(data)
+        gdf, notes = await run_in_threadpool(read_layer, LayerSource(path=path, **source_opts))
+    try:
+        lv = await run_in_threadpool(engine.store.import_frame, kind, gdf, meta,
+                                     loaded_by=f"{who.name} ({who.id})")
+    except DataError as exc:
+        exc.details["notes"] = notes
+        raise
+    impact = await run_in_threadpool(engine.service.impact, kind, lv.version)
+    return JSONResponse({"version": lv.public(), "notes": notes, "impact": impact,
+                         "activatable": True}, status_code=201)
+
+
+def _meta(fields: dict[str, str]) -> tuple[SourceMeta, dict[str, Any]]:
+    try:
+        accuracy = float(fields["accuracy_m"])
+        if not 0 <= accuracy <= 10_000:
+            raise ValueError
+    except (KeyError, ValueError) as exc:
+        raise InputError("必须给出图层位置精度 accuracy_m(米，0–10000)",
+                         "accuracy_m (metres, 0–10000) is required", code="layer.accuracy_required"
+                         ) from exc
+    if not fields.get("title", "").strip():
+        raise InputError("必须给出图层名称 title", "title is required", code="layer.title_required")
+    try:
+        field_map = json.loads(fields.get("field_map") or "{}")
+        if not isinstance(field_map, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in field_map.items()):
+            raise ValueError
+    except ValueError as exc:
+        raise InputError("field_map 须为 JSON 对象 {源字段: 目标字段}", "field_map must be a JSON object",
+                         code="layer.field_map_invalid") from exc
+    coverage = [c.strip() for c in fields.get("coverage_adcodes", "").split(",") if c.strip()]
+    meta = SourceMeta(
+        title=fields["title"].strip(), publisher=fields.get("publisher", ""),
+        date=fields.get("date", ""), licence=fields.get("licence", ""),
+        accuracy_m=accuracy, demo=fields.get("demo", "").lower() in ("1", "true", "yes"),
+        coverage_adcodes=coverage or None, geometry_role=fields.get("geometry_role") or None,
+        notes=fields.get("notes", ""))
+    opts = {"encoding": fields.get("encoding") or None, "table": fields.get("table") or None,
+            "crs": fields.get("crs") or None, "field_map": field_map}
+    return meta, opts
+
+
+@router.post("/layers/{kind}/activate", summary="启用版本(含回滚) / Activate a version")
+def activate(kind: str, body: ActivateIn, engine: EngineDep, who: AdminDep) -> dict[str, Any]:
+    """Make a stored, valid version active (an older one = roll back); atomic and audited."""
+    lv = engine.store.activate(_kind(kind), body.version, actor=f"{who.name} ({who.id})")
+    return {"kind": kind, "active": lv.version}
+
+
+@router.post("/layers/{kind}/rollback", summary="回滚到上一版本 / Roll back")
+def rollback(kind: str, engine: EngineDep, who: AdminDep) -> dict[str, Any]:
+    """Re-activate the version that was active before the current one."""
+    lv = engine.store.rollback(_kind(kind), actor=f"{who.name} ({who.id})")
+    return {"kind": kind, "active": lv.version}
+
+
+@router.get("/layers/{kind}/versions/{version}/impact", summary="变更影响 / Change impact")
+def impact(kind: str, version: str, engine: EngineDep, who: ReviewerDep,
+           limit: int = Query(500, ge=1, le=5000)) -> dict[str, Any]:
+    """Stored screenings whose verdict or findings would change under this version."""
+    return engine.service.impact(_kind(kind), version, limit)
+
+
+@router.get("/audit", summary="审计日志 / Audit log")
+def audit_log(engine: EngineDep, who: AdminDep, kind: str | None = None,
+              limit: int = Query(200, ge=1, le=5000)) -> dict[str, Any]:
+    """Append-only log of layer and token changes, newest first."""
+    return {"entries": engine.store.audit_log(kind, limit)}

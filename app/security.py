@@ -1,0 +1,47 @@
+"""Bearer-token authorisation: who is calling, and dependencies that require a role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.deps import EngineDep
+from spatial.errors import AuthError, ForbiddenError
+from spatial.tokens import TokenInfo, TokenStore
+
+
+def caller(request: Request, engine: EngineDep) -> TokenInfo | None:
+    """The token record of the caller, None when anonymous; a bad token is a 401."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    info = TokenStore(engine.store).check(token.strip()) if scheme.lower() == "bearer" else None
+    if info is None:
+        raise AuthError("令牌无效或已撤销", "Invalid or revoked token", code="auth.invalid")
+    return info
+
+
+CallerDep = Annotated[TokenInfo | None, Depends(caller)]
+
+
+def require(*roles: str) -> Callable[[TokenInfo | None], TokenInfo]:
+    """A dependency that admits only callers with one of ``roles`` (gis_admin always)."""
+    allowed = {"gis_admin", *roles}
+
+    def check(who: CallerDep) -> TokenInfo:
+        if who is None:
+            raise AuthError("此操作需要授权令牌(Authorization: Bearer …)",
+                            "This operation needs a bearer token", code="auth.required")
+        if who.role not in allowed:
+            raise ForbiddenError(f"角色 {who.role} 无权执行此操作", f"Role {who.role} may not do this",
+                                 code="auth.forbidden")
+        return who
+
+    return check
+
+
+AdminDep = Annotated[TokenInfo, Depends(require("gis_admin"))]
+ReviewerDep = Annotated[TokenInfo, Depends(require("reviewer"))]
