@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 import yaml
@@ -344,9 +345,11 @@ def content_hash(gdf: gpd.GeoDataFrame) -> str:
 
 
 def plain_value(v: Any) -> Any:
-    """A JSON-friendly Python value from a pandas/numpy cell (NaN → None)."""
-    if v is None or (isinstance(v, float) and v != v):
+    """A JSON-friendly Python value from a pandas/numpy cell (NaN/NaT → None, times → ISO)."""
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NaT:
         return None
+    if isinstance(v, pd.Timestamp | datetime):
+        return v.isoformat()
     if hasattr(v, "item"):
         return v.item()
     return v

@@ -54,6 +54,10 @@ def validate_frame(schema: LayerKind, gdf: gpd.GeoDataFrame, *,
     if report.dropped_empty:
         report.warnings.append(f"{report.dropped_empty} 个空几何要素已剔除")
     gdf = gdf[keep].copy()
+    # columns with no value at all (e.g. KML's timestamp/begin/end) carry nothing: drop them
+    empty_cols = [c for c in gdf.columns if c != gdf.geometry.name and gdf[c].isna().all()
+                  and schema.attribute(c) is None]
+    gdf = gdf.drop(columns=empty_cols)
     _repair(schema, gdf, report)
     types = set(gdf.geometry.geom_type)
     if not types <= set(schema.geometry):

@@ -77,6 +77,9 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
     try:
         return pyogrio.read_dataframe(path, layer=layer, **kwargs)
     except Exception as exc:  # GDAL raises driver-specific errors
+        if encoding and ("decode" in str(exc).lower() or "encoding" in str(exc).lower()):
+            raise InputError(f"按编码 {encoding} 无法解码属性，请检查编码", f"Cannot decode as {encoding}",
+                             code="file.encoding") from exc
         raise InputError("无法读取文件(格式不支持或文件损坏)",
                          "Cannot read the file (unsupported or corrupt)",
                          code="file.unreadable") from exc
