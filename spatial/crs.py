@@ -5,6 +5,7 @@ Everything the engine holds is EPSG:4326 lon/lat (CGCS2000 coincides to < 1 m).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -152,12 +153,17 @@ def _prcoords_vectorised(fn: Callable[..., prcoords.Coords]) -> Callable[[np.nda
     return convert
 
 
-_TRANSFORMERS: dict[str, Transformer] = {}
+_THREAD = threading.local()  # pyproj Transformers must not be shared between threads
 
 
 def _transformer(src_wkt: str) -> Transformer:
-    t = _TRANSFORMERS.get(src_wkt)
+    cache: dict[str, Transformer] | None = getattr(_THREAD, "transformers", None)
+    if cache is None:
+        cache = _THREAD.transformers = {}
+    t = cache.get(src_wkt)
     if t is None:
-        t = Transformer.from_crs(CRS.from_wkt(src_wkt), "EPSG:4326", always_xy=True)
-        _TRANSFORMERS[src_wkt] = t
+        if len(cache) > 64:
+            cache.clear()
+        t = cache[src_wkt] = Transformer.from_crs(CRS.from_wkt(src_wkt), "EPSG:4326",
+                                                  always_xy=True)
     return t

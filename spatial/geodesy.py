@@ -9,8 +9,9 @@ and the reported distance is re-measured geodesically between the two nearest po
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import shapely
@@ -79,12 +80,25 @@ class LocalFrame:
         return np.column_stack([x, y])
 
 
-@lru_cache(maxsize=256)
+# pyproj Transformers must not be shared between threads (the service screens in a thread
+# pool), so each thread keeps its own cache of frames.
+_THREAD = threading.local()
+_MAX_FRAMES = 256
+
+
 def _frame(lon0: float, lat0: float) -> LocalFrame:
-    proj = f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m"
-    fwd = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
-    inv = Transformer.from_crs(proj, "EPSG:4326", always_xy=True)
-    return LocalFrame(lon0, lat0, fwd, inv)
+    cache: OrderedDict[tuple[float, float], LocalFrame] | None = getattr(_THREAD, "frames", None)
+    if cache is None:
+        cache = _THREAD.frames = OrderedDict()
+    frame = cache.get((lon0, lat0))
+    if frame is None:
+        proj = f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m"
+        fwd = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
+        inv = Transformer.from_crs(proj, "EPSG:4326", always_xy=True)
+        frame = cache[(lon0, lat0)] = LocalFrame(lon0, lat0, fwd, inv)
+        if len(cache) > _MAX_FRAMES:
+            cache.popitem(last=False)
+    return frame
 
 
 def local_frame(geom: BaseGeometry) -> LocalFrame:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,11 @@ class ScreeningService:
         self.store = store
         self.ruleset = ruleset
         self.cache = cache or LayerSetCache(store)
+        # GEOS prepared geometries build their indexes lazily and without locking, so two
+        # threads using one for the first time can crash the process (seen: SIGSEGV in
+        # covers()). Evaluation is therefore serialised per process; scale out with worker
+        # processes (uvicorn --workers), not threads.
+        self._geos_lock = threading.Lock()
 
     def evaluate(self, req: ScreeningRequest, versions: dict[str, str] | None = None
                  ) -> dict[str, Any]:
@@ -81,7 +87,8 @@ class ScreeningService:
             layers = self.cache.active()
         else:
             layers = self.cache.get({k: self.store.get_version(k, v) for k, v in versions.items()})
-        return engine.screen(site, project, layers, self.ruleset)
+        with self._geos_lock:
+            return engine.screen(site, project, layers, self.ruleset)
 
     def screen(self, req: ScreeningRequest) -> dict[str, Any]:
         """Screen, store and return the verdict document with its id and links."""
