@@ -4,6 +4,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     REDLINE_HOME=/var/lib/redline PIP_NO_CACHE_DIR=1
 
+# Chromium prints PDF reports; Noto CJK renders the Chinese text in them.
+RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 redline \
  && mkdir -p /var/lib/redline && chown redline:redline /var/lib/redline
 

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.pdf import PdfUnavailable
 from spatial.errors import (
     AuthError,
     ConflictError,
@@ -35,6 +36,7 @@ STATUS: list[tuple[type[RedlineError], int]] = [
     (RuleFileError, 500),
     (StoreBusyError, 503),
     (AuthError, 401),
+    (PdfUnavailable, 503),
     (ForbiddenError, 403),
 ]
 

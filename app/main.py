@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.limits import limit_body
-from app.routes import layers, meta, ogc, screenings
+from app.routes import layers, meta, ogc, screenings, web
 from app.settings import REPO_ROOT, Settings
 from app.state import open_engine
 from spatial import __version__
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(layers.router)
     app.include_router(ogc.router)
+    app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "app" / "static"), name="static")
     engine.service.cache.active()  # index the active layers now, not on the first request
     return app

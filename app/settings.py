@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Layer uploads")
     tile_url: str | None = Field(None, description="Optional base-map tile URL (e.g. 天地图)")
     tile_attribution: str = ""
+    chromium: str = Field("/usr/bin/chromium", description="Chromium used to print PDF reports")
 
     @field_validator("home", "rules_dir", "demo_manifest", mode="after")
     @classmethod

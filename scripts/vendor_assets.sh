@@ -4,12 +4,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LEAFLET=1.9.4
+GEOMAN=2.17.0
 dest=app/static/vendor/leaflet
+gdest=app/static/vendor/geoman
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && npm pack --silent "leaflet@$LEAFLET" >/dev/null && tar xzf "leaflet-$LEAFLET.tgz")
+mkdir -p "$tmp/geoman"
+(cd "$tmp/geoman" && npm pack --silent "@geoman-io/leaflet-geoman-free@$GEOMAN" >/dev/null \
+   && tar xzf ./*.tgz)
 src="$tmp/package"
+gsrc="$tmp/geoman/package"
 if [ "${1:-}" = "--update" ]; then
+  mkdir -p "$gdest"
+  cp "$gsrc/dist/leaflet-geoman.min.js" "$gsrc/dist/leaflet-geoman.css" "$gdest/"
+  cp "$gsrc/LICENSE" "$gdest/LICENSE"
   mkdir -p "$dest/images"
   cp "$src/dist/leaflet.js" "$src/dist/leaflet.css" "$dest/"
   cp "$src/dist/images/"*.png "$dest/images/"
@@ -21,5 +30,8 @@ else
     cmp -s "$src/dist/$f" "$dest/$f" || { echo "MISMATCH: $dest/$f"; exit 1; }
   done
   cmp -s "$src/LICENSE" "$dest/LICENSE" || { echo "MISMATCH: LICENSE"; exit 1; }
-  echo "vendored assets match leaflet@$LEAFLET"
+  for f in leaflet-geoman.min.js leaflet-geoman.css; do
+    cmp -s "$gsrc/dist/$f" "$gdest/$f" || { echo "MISMATCH: $gdest/$f"; exit 1; }
+  done
+  echo "vendored assets match leaflet@$LEAFLET and leaflet-geoman-free@$GEOMAN"
 fi

@@ -15,6 +15,7 @@ import shapely
 from spatial import __version__
 from spatial.geodesy import geodesic_area
 from spatial.layerset import LayerSet
+from spatial.nearest import nearest_constraints
 from spatial.predicates import Context, MissingLayer, Outcome, evaluate
 from spatial.project import Project, match, missing_attributes
 from spatial.ruleset import Rule, RuleSet
@@ -35,6 +36,7 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet) -> 
     inside = _inside_coverage(site, layers, gaps)
     findings: list[dict[str, Any]] = []
     districts: list[dict[str, Any]] = []
+    nearest: list[dict[str, Any]] = []
     if inside is not None:
         # Rules are judged on the part of the site the dataset covers; the rest is a gap.
         ctx = Context.create(inside, layers)
@@ -43,6 +45,7 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet) -> 
             fnd = _evaluate_rule(rule, ctx, project, ruleset, districts, gaps)
             if fnd is not None:
                 findings.append(fnd)
+        nearest = nearest_constraints(ctx)
     findings.sort(key=lambda f: _SEVERITY[f["verdict"]])
     verdict = compose(findings, gaps)
     site_doc = site.as_dict()
@@ -55,6 +58,7 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet) -> 
         "project": project.as_dict(),
         "findings": findings,
         "not_evaluated": gaps,
+        "nearest": nearest,
         "layers": layers.public(),
         "rules_version": ruleset.sha256,
         "engine_version": __version__,

@@ -104,7 +104,8 @@ def evaluate(ctx: Context, where: Where) -> Outcome:
     return hit
 
 
-def _clip(geom: BaseGeometry, site_ll: BaseGeometry, margin_deg: float) -> BaseGeometry:
+def clip_near(geom: BaseGeometry, site_ll: BaseGeometry, margin_deg: float) -> BaseGeometry:
+    """The part of ``geom`` within ``margin_deg`` of the site's bounding box (fast, for measures)."""
     minx, miny, maxx, maxy = site_ll.bounds
     return shapely.clip_by_rect(geom, minx - margin_deg, miny - margin_deg,
                                 maxx + margin_deg, maxy + margin_deg)
@@ -112,7 +113,7 @@ def _clip(geom: BaseGeometry, site_ll: BaseGeometry, margin_deg: float) -> BaseG
 
 def _local_feature(ctx: Context, geom: BaseGeometry, margin_m: float) -> BaseGeometry:
     """A feature clipped to the site's surroundings, valid, in the local metric frame."""
-    clipped = _clip(geom, ctx.site.footprint, degree_margin(margin_m + 200.0, ctx.lat))
+    clipped = clip_near(geom, ctx.site.footprint, degree_margin(margin_m + 200.0, ctx.lat))
     return shapely.make_valid(ctx.frame.to_local(clipped))
 
 
@@ -150,7 +151,7 @@ def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_l
     best_d, best_i = None, None
     for i in near:
         d, _, _ = nearest_distance(ctx.frame, ctx.site_local,
-                                   _clip(lay.geoms[i], site_ll, degree_margin(acc + 200, ctx.lat)))
+                                   clip_near(lay.geoms[i], site_ll, degree_margin(acc + 200, ctx.lat)))
         if d <= acc and (best_d is None or d < best_d):
             best_d, best_i = d, int(i)
     if best_d is not None:
@@ -190,7 +191,7 @@ class WithinDistance(Predicate):
         idx = lay.candidates(site_ll, where.filter, within_deg=degree_margin(reach, ctx.lat))
         dists: list[tuple[float, int]] = []
         for i in idx:
-            part = _clip(lay.geoms[i], site_ll, degree_margin(reach + 200, ctx.lat))
+            part = clip_near(lay.geoms[i], site_ll, degree_margin(reach + 200, ctx.lat))
             if not part.is_empty:
                 dists.append((nearest_distance(ctx.frame, ctx.site_local, part)[0], int(i)))
         best_d, best_i = min(dists) if dists else (np.inf, None)

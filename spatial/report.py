@@ -20,8 +20,8 @@ tr{page-break-inside:avoid}}
 MAX_VERTEX_ROWS = 60
 
 
-def render_report(doc: dict[str, Any]) -> str:
-    """The report page for a stored verdict document."""
+def render_report(doc: dict[str, Any], map_svg: str = "") -> str:
+    """The report page for a stored verdict document (``map_svg``: the static site map)."""
     site = doc["site"]
     colour = _BADGE[doc["verdict"]]
     demo = any(lay.get("demo") for lay in doc["layers"])
@@ -30,7 +30,8 @@ def render_report(doc: dict[str, Any]) -> str:
         f"<p>筛查编号：{escape(doc['id'])}　日期：{escape(doc['created_at'])}</p>",
         f"<p><span class='badge' style='background:{colour}'>{escape(doc['verdict_zh'])}</span>"
         f"　{escape(doc['summary_zh'])}</p>",
-        "<h2>场址</h2>", _site_table(site), _vertex_table(site),
+        "<h2>场址</h2>", f"<div class='map'>{map_svg}</div>" if map_svg else "",
+        _site_table(site), _vertex_table(site),
         "<h2>项目</h2>", _project(doc["project"]),
         "<h2>筛查结果</h2>", _findings(doc["findings"]),
     ]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from spatial import engine
 from spatial.errors import ConflictError, InputError, NotFoundError
@@ -21,6 +22,8 @@ from spatial.ruleset import RuleSet
 from spatial.site import build_site
 from spatial.siteformats import parse_file, parse_object, parse_text
 from spatial.store import LayerStore, now_iso
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,11 @@ class ScreeningService:
             layers = self.cache.get({k: self.store.get_version(k, v) for k, v in versions.items()})
         with self._geos_lock:
             return engine.screen(site, project, layers, self.ruleset)
+
+    def geos(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run other geometry work on the shared layers (maps, rings) under the same lock."""
+        with self._geos_lock:
+            return fn(*args, **kwargs)
 
     def screen(self, req: ScreeningRequest) -> dict[str, Any]:
         """Screen, store and return the verdict document with its id and links."""

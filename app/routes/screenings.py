@@ -5,21 +5,25 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from app.deps import EngineDep
+from app.pdf import html_to_pdf
 from app.schemas import Problem, ProjectIn, ScreeningCreate, VerdictOut
 from app.security import ReviewerDep
-from spatial.errors import InputError, TooLargeError
+from app.state import Engine
+from spatial.errors import InputError, NotFoundError, TooLargeError
+from spatial.layerset import LayerSet
 from spatial.mapview import render_map
 from spatial.report import render_report
 from spatial.service import ScreeningRequest, request_from_file
+from spatial.staticmap import static_map_svg
 
 router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"])
 
@@ -69,17 +73,36 @@ def get_map(screening_id: str, engine: EngineDep) -> HTMLResponse:
     versions = {lay["kind"]: engine.store.get_version(lay["kind"], lay["version"])
                 for lay in doc["layers"]}
     layers = engine.service.cache.get(versions)
-    return HTMLResponse(render_map(doc, layers, asset_base="/static/vendor/leaflet",
+    return HTMLResponse(engine.service.geos(render_map, doc, layers, asset_base="/static/vendor/leaflet",
                                    rules=engine.rules,
                                    tile_url=engine.settings.tile_url,
                                    tile_attribution=engine.settings.tile_attribution))
 
 
 @router.get("/{screening_id}/report", response_class=HTMLResponse, responses=_PROBLEMS,
-            summary="打印报告 / Printable report")
-def get_report(screening_id: str, engine: EngineDep) -> HTMLResponse:
-    """Printable HTML report: site, verdict, findings with citations, versions, disclaimer."""
-    return HTMLResponse(render_report(engine.service.get(screening_id)))
+            summary="打印报告 / Printable report (HTML or PDF)")
+def get_report(screening_id: str, engine: EngineDep,
+               format: Literal["html", "pdf"] = "html") -> Response:
+    """Printable report: site map and coordinates, verdict, findings with citations, layer
+    versions with sha256 and demo flags, rule-set hash, disclaimer. ``format=pdf`` prints it
+    with headless Chromium."""
+    doc = engine.service.get(screening_id)
+    svg = engine.service.geos(static_map_svg, doc, _layers_of(engine, doc))
+    html = render_report(doc, svg)
+    if format == "pdf":
+        pdf = html_to_pdf(html, engine.settings.chromium)
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="redline-{screening_id}.pdf"'})
+    return HTMLResponse(html)
+
+
+def _layers_of(engine: Engine, doc: dict[str, Any]) -> LayerSet | None:
+    try:
+        return engine.service.cache.get({lay["kind"]: engine.store.get_version(lay["kind"],
+                                                                              lay["version"])
+                                         for lay in doc["layers"]})
+    except NotFoundError:
+        return None
 
 
 @router.get("", summary="筛查记录列表 / List screenings (reviewer)")
