@@ -52,18 +52,22 @@ async function initMap() {
   const cfg = await getJSON("/api/v1/config");
   if (cfg.demo) $("demo-banner").hidden = false;
   if (cfg.tile_url) L.tileLayer(cfg.tile_url, { attribution: cfg.tile_attribution }).addTo(map);
-  const overlays = {};
   const { collections } = await getJSON("/ogc/collections");
-  await Promise.all(collections.filter((c) => LAYER_STYLES[c.id]).map(async (c) => {
-    const spec = LAYER_STYLES[c.id];
-    const fc = await getJSON(`/ogc/collections/${c.id}/items?limit=10000`);
-    const layer = L.geoJSON(fc, {
+  const active = new Set(collections.map((c) => c.id));
+  const kinds = Object.keys(LAYER_STYLES).filter((k) => active.has(k));
+  const loaded = await Promise.all(kinds.map(async (kind) => {
+    const spec = LAYER_STYLES[kind];
+    const fc = await getJSON(`/ogc/collections/${kind}/items?limit=10000`);
+    return L.geoJSON(fc, {
       style: () => spec.style,
       onEachFeature: (f, l) => l.bindTooltip(esc(f.properties.name || f.properties.mountain || spec.name)),
     });
-    overlays[spec.name] = layer;
-    if (spec.on) layer.addTo(map);
   }));
+  const overlays = {};  // in LAYER_STYLES order, whatever order the downloads finished in
+  kinds.forEach((kind, i) => {
+    overlays[LAYER_STYLES[kind].name] = loaded[i];
+    if (LAYER_STYLES[kind].on) loaded[i].addTo(map);
+  });
   const rings = await getJSON("/api/v1/basemap/rings");
   const ringLayer = L.geoJSON(rings, {
     style: () => ({ color: "#8e44ad", weight: 1.5, dashArray: "8 6" }),
