@@ -14,6 +14,7 @@ from typing import Any
 
 from app.settings import Settings
 from app.state import Engine, open_engine
+from spatial.backup import backup, restore
 from spatial.errors import DataError, InputError, RedlineError
 from spatial.layerload import LayerSource, read_layer
 from spatial.project import ACTIVITIES, FLAGS, NATURES, TYPES
@@ -89,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("token_id")
     tsub.add_parser("list")
 
+    bk = sub.add_parser("backup", help="在线一致性备份数据目录 / consistent online backup")
+    bk.add_argument("dest", type=Path)
+    rs = sub.add_parser("restore", help="从备份恢复数据目录 / restore a backup")
+    rs.add_argument("src", type=Path)
+    rs.add_argument("--force", action="store_true", help="覆盖非空的数据目录")
+
     sv = sub.add_parser("serve", help="启动服务 / start the HTTP service")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
@@ -127,7 +134,17 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         uvicorn.run(create_app(settings), host=args.host, port=args.port)
         return 0
+    if args.command == "restore":
+        manifest = restore(args.src, settings.home, force=args.force)
+        print(f"已恢复到 {settings.home}：{manifest['layer_files']} 个图层文件，"
+              f"{manifest['screenings']} 条筛查记录(备份于 {manifest['created_at']})")
+        return 0
     engine = open_engine(settings)
+    if args.command == "backup":
+        manifest = backup(engine.store, args.dest)
+        print(f"已备份到 {args.dest}：{manifest['layer_files']} 个图层文件，"
+              f"{manifest['screenings']} 条筛查记录")
+        return 0
     if args.command == "screen":
         doc = engine.service.screen(_screen_request(args))
         print(_table(doc) if args.format == "table" else _json(doc))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import errors
+from app import errors, hardening
 from app.limits import limit_body
 from app.routes import layers, meta, ogc, screenings, web
 from app.settings import REPO_ROOT, Settings
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     errors.install(app)
     limit_body(app, settings.max_body_bytes, {"/api/v1/layers/": settings.max_upload_bytes})
+    hardening.install(app, settings)
     app.include_router(screenings.router)
     app.include_router(meta.router)
     app.include_router(layers.router)

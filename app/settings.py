@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Layer uploads")
     tile_url: str | None = Field(None, description="Optional base-map tile URL (e.g. 天地图)")
     tile_attribution: str = ""
+    anonymous_rate_per_minute: int = Field(
+        120, ge=0, description="Anonymous screenings per client and minute (0 = unlimited)")
+    trust_forwarded_for: bool = Field(False, description="Behind a proxy: key clients by "
+                                                          "X-Forwarded-For")
+    cors_origins: list[str] = Field(default_factory=list, description="CORS origins; off if empty")
+    request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one screening")
     chromium: str = Field("/usr/bin/chromium", description="Chromium used to print PDF reports")
 
     @field_validator("home", "rules_dir", "demo_manifest", mode="after")

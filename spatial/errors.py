@@ -76,6 +76,12 @@ class ForbiddenError(RedlineError):
     default_code = "auth.forbidden"
 
 
+class RequestTimeout(RedlineError):
+    """The work took longer than its time limit."""
+
+    default_code = "request.timeout"
+
+
 class StoreBusyError(RedlineError):
     """The data store is locked or unavailable; retrying later may succeed."""
 

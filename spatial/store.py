@@ -146,6 +146,9 @@ class LayerStore:
 
     # -- reading -------------------------------------------------------------------------
 
+    def _version(self, row: tuple[Any, ...]) -> LayerVersion:
+        return _row_to_version(row, self.home)
+
     def active_versions(self) -> dict[str, LayerVersion]:
         """The active version of every kind, read in one statement (a consistent set)."""
         with self.connect(write=False) as con:
@@ -153,7 +156,7 @@ class LayerStore:
                 "SELECT v.* FROM active a JOIN layer_versions v "
                 "ON v.kind = a.kind AND v.version = a.version"
             ).fetchall()
-        return {r[0]: _row_to_version(r) for r in rows}
+        return {r[0]: self._version(r) for r in rows}
 
     def get_version(self, kind: str, version: str) -> LayerVersion:
         """One stored version; NotFoundError when absent."""
@@ -165,7 +168,7 @@ class LayerStore:
             raise NotFoundError(f"图层版本不存在：{kind} {version}",
                                 f"No such layer version: {kind} {version}",
                                 code="layer.version_not_found")
-        return _row_to_version(row)
+        return self._version(row)
 
     def versions(self, kind: str) -> list[LayerVersion]:
         """All versions of a kind, oldest first."""
@@ -173,7 +176,7 @@ class LayerStore:
             rows = con.execute(
                 "SELECT * FROM layer_versions WHERE kind = ? ORDER BY loaded_at, version", (kind,)
             ).fetchall()
-        return [_row_to_version(r) for r in rows]
+        return [self._version(r) for r in rows]
 
     def read(self, lv: LayerVersion) -> gpd.GeoDataFrame:
         """The features of a stored version (EPSG:4326)."""
@@ -245,7 +248,8 @@ class LayerStore:
                     "INSERT INTO layer_versions VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (kind, version, sha, len(clean), json.dumps(bbox),
                      json.dumps(asdict(meta), ensure_ascii=False),
-                     json.dumps(asdict(report), ensure_ascii=False), str(target), loaded_by,
+                     json.dumps(asdict(report), ensure_ascii=False),
+                     target.relative_to(self.home).as_posix(), loaded_by,
                      now_iso()),
                 )
                 action = "import_refused" if report.errors else "import"
@@ -326,10 +330,11 @@ def audit(con: sqlite3.Connection, actor: str | None, action: str, kind: str | N
     )
 
 
-def _row_to_version(row: tuple[Any, ...]) -> LayerVersion:
+def _row_to_version(row: tuple[Any, ...], home: Path) -> LayerVersion:
     kind, version, sha, count, bbox, meta, validation, path, by, at = row
+    # paths are stored relative to the data directory, so a restored copy works anywhere
     return LayerVersion(kind, version, sha, count, json.loads(bbox),
-                        SourceMeta(**json.loads(meta)), json.loads(validation), Path(path), by, at)
+                        SourceMeta(**json.loads(meta)), json.loads(validation), home / path, by, at)
 
 
 def content_hash(gdf: gpd.GeoDataFrame) -> str:

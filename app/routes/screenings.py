@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tempfile
 from pathlib import Path, PurePath
@@ -18,7 +19,7 @@ from app.pdf import html_to_pdf
 from app.schemas import Problem, ProjectIn, ScreeningCreate, VerdictOut
 from app.security import ReviewerDep
 from app.state import Engine
-from spatial.errors import InputError, NotFoundError, TooLargeError
+from spatial.errors import InputError, NotFoundError, RequestTimeout, TooLargeError
 from spatial.layerset import LayerSet
 from spatial.mapview import render_map
 from spatial.report import render_report
@@ -54,7 +55,12 @@ async def create_screening(request: Request, engine: EngineDep) -> JSONResponse:
     else:
         raise InputError("不支持的内容类型，请使用 application/json 或 multipart/form-data",
                          f"Unsupported content type: {ctype}", code="request.content_type")
-    doc = await run_in_threadpool(engine.service.screen, req)
+    try:
+        doc = await asyncio.wait_for(run_in_threadpool(engine.service.screen, req),
+                                     timeout=engine.settings.request_timeout_s)
+    except TimeoutError as exc:
+        raise RequestTimeout("筛查超时，请简化场址或稍后重试", "The screening timed out",
+                             code="request.timeout") from exc
     return JSONResponse(doc, status_code=201)
 
 

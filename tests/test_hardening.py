@@ -1,0 +1,48 @@
+"""Abuse protection: rate limits, security headers, CORS off by default, no internals leaked."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+
+POINT = {"site": {"type": "Point", "coordinates": [106.332299, 29.557251]},
+         "project": {"industry": "K7010", "nature": "new"}}
+
+
+def test_anonymous_screening_is_rate_limited_per_client(demo_home):
+    app = create_app(Settings(home=demo_home, anonymous_rate_per_minute=5))
+    with TestClient(app) as c:
+        codes = [c.post("/api/v1/screenings", json=POINT).status_code for _ in range(7)]
+        assert codes[:5] == [201] * 5 and codes[5:] == [429, 429]
+        r = c.post("/api/v1/screenings", json=POINT)
+        assert r.json()["code"] == "rate_limited" and r.headers["Retry-After"] == "60"
+        assert c.get("/api/v1/rules").status_code == 200  # reads are not limited
+
+
+def test_security_headers_and_csp(client):
+    r = client.get("/")
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in r.headers["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+
+
+def test_cors_is_off_by_default_and_configurable(demo_home, client):
+    r = client.options("/api/v1/screenings", headers={"Origin": "https://evil.example",
+                                                      "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in r.headers
+    app = create_app(Settings(home=demo_home, cors_origins=["https://gis.cq.gov.cn"]))
+    with TestClient(app) as c:
+        r = c.options("/api/v1/screenings", headers={"Origin": "https://gis.cq.gov.cn",
+                                                     "Access-Control-Request-Method": "POST"})
+        assert r.headers["access-control-allow-origin"] == "https://gis.cq.gov.cn"
+
+
+def test_errors_carry_no_stack_traces_or_paths(client, demo_home):
+    for r in (client.post("/api/v1/screenings", content=b"{", headers={"content-type":
+                                                                        "application/json"}),
+              client.get("/api/v1/screenings/x/report"),
+              client.post("/api/v1/screenings", files={"file": ("a.gpkg", b"SQLite format 3\0x")})):
+        assert "Traceback" not in r.text and str(demo_home) not in r.text and "/tmp" not in r.text
