@@ -60,6 +60,16 @@ class VerdictOut(BaseModel):
     links: dict[str, str]
 
 
+PROBLEM_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+
+
+def problem_responses() -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the RFC 9457 problems any route may return."""
+    return {s: {"model": Problem, "content": {"application/problem+json": {}},
+                "description": "Problem details (RFC 9457) with a stable `code`"}
+            for s in PROBLEM_STATUSES}
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details with a stable ``code``."""
 

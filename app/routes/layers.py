@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from app.deps import EngineDep
+from app.schemas import problem_responses
 from app.security import AdminDep, ReviewerDep
 from spatial.errors import DataError, InputError, NotFoundError, TooLargeError
 from spatial.layerkinds import KINDS
@@ -22,7 +23,7 @@ from spatial.layerload import LayerSource, read_layer
 from spatial.report import render_validation
 from spatial.store import SourceMeta
 
-router = APIRouter(prefix="/api/v1", tags=["layers"])
+router = APIRouter(prefix="/api/v1", tags=["layers"], responses=problem_responses())
 
 
 class ActivateIn(BaseModel):

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from app.deps import EngineDep
+from app.schemas import problem_responses
 from spatial.layerkinds import KINDS
 from spatial.ruleset import rules_summary
 
-router = APIRouter()
+router = APIRouter(responses=problem_responses())
 
 
 @router.get("/api/v1/rules", tags=["rules"], summary="规则清单 / Rules")

@@ -14,11 +14,12 @@ from fastapi.responses import JSONResponse
 from shapely.geometry import box, mapping
 
 from app.deps import EngineDep
+from app.schemas import problem_responses
 from spatial.errors import InputError, NotFoundError
 from spatial.layerkinds import KINDS
 from spatial.layerset import IndexedLayer
 
-router = APIRouter(prefix="/ogc", tags=["ogc"])
+router = APIRouter(prefix="/ogc", tags=["ogc"], responses=problem_responses())
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from app.deps import EngineDep
 from app.pdf import html_to_pdf
-from app.schemas import Problem, ProjectIn, ScreeningCreate, VerdictOut
+from app.schemas import ProjectIn, ScreeningCreate, VerdictOut, problem_responses
 from app.security import ReviewerDep
 from app.state import Engine
 from spatial.errors import InputError, NotFoundError, RequestTimeout, TooLargeError
@@ -26,15 +26,12 @@ from spatial.report import render_report
 from spatial.service import ScreeningRequest, request_from_file
 from spatial.staticmap import static_map_svg
 
-router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"])
+router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=problem_responses())
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    s: {"model": Problem, "content": {"application/problem+json": {}}} for s in (404, 413, 422)
-}
 
 
 @router.post(
-    "", status_code=201, response_model=VerdictOut, responses=_PROBLEMS,
+    "", status_code=201, response_model=VerdictOut,
     summary="筛查一个场址 / Screen a site",
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/ScreeningCreate"}},
@@ -64,14 +61,14 @@ async def create_screening(request: Request, engine: EngineDep) -> JSONResponse:
     return JSONResponse(doc, status_code=201)
 
 
-@router.get("/{screening_id}", response_model=VerdictOut, responses=_PROBLEMS,
+@router.get("/{screening_id}", response_model=VerdictOut,
             summary="读取筛查结果 / Fetch a screening")
 def get_screening(screening_id: str, engine: EngineDep) -> dict[str, Any]:
     """A stored verdict document by its id."""
     return engine.service.get(screening_id)
 
 
-@router.get("/{screening_id}/map", response_class=HTMLResponse, responses=_PROBLEMS,
+@router.get("/{screening_id}/map", response_class=HTMLResponse,
             summary="地图预览 / Map preview")
 def get_map(screening_id: str, engine: EngineDep) -> HTMLResponse:
     """An offline Leaflet map of the site, hit features, tested buffer rings and districts."""
@@ -85,7 +82,7 @@ def get_map(screening_id: str, engine: EngineDep) -> HTMLResponse:
                                    tile_attribution=engine.settings.tile_attribution))
 
 
-@router.get("/{screening_id}/report", response_class=HTMLResponse, responses=_PROBLEMS,
+@router.get("/{screening_id}/report", response_class=HTMLResponse,
             summary="打印报告 / Printable report (HTML or PDF)")
 def get_report(screening_id: str, engine: EngineDep,
                format: Literal["html", "pdf"] = "html") -> Response:
@@ -118,7 +115,7 @@ def list_screenings(engine: EngineDep, who: ReviewerDep, limit: int = Query(100,
     return {"items": engine.service.list(limit, offset)}
 
 
-@router.post("/{screening_id}/rerun", responses=_PROBLEMS,
+@router.post("/{screening_id}/rerun",
              summary="复现或按当前图层重新筛查 / Re-run (reviewer)")
 def rerun(screening_id: str, engine: EngineDep, who: ReviewerDep,
           current: bool = False) -> dict[str, Any]:

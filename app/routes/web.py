@@ -8,11 +8,12 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from app.deps import EngineDep
+from app.schemas import problem_responses
 from app.settings import REPO_ROOT
 from spatial import __version__
 from spatial.basemap import distance_rings
 
-router = APIRouter()
+router = APIRouter(responses=problem_responses())
 PAGE = REPO_ROOT / "app" / "static" / "index.html"
 
 
