@@ -11,12 +11,12 @@ RUN useradd --create-home --uid 10001 redline \
  && mkdir -p /var/lib/redline && chown redline:redline /var/lib/redline
 
 WORKDIR /opt/redline
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY spatial ./spatial
 COPY app ./app
 COPY rules ./rules
 COPY data ./data
-RUN pip install -e .
+RUN pip install -c requirements.lock -e .
 
 USER redline
 EXPOSE 8000

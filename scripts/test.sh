@@ -18,7 +18,10 @@ fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/pip install --quiet --upgrade pip
-.venv/bin/pip install --quiet -e ".[dev]"
+.venv/bin/pip install --quiet -c requirements.lock -e ".[dev]"
+# Known vulnerabilities in the pinned dependencies (PyPI advisory data; packages the index
+# cannot describe are listed as skipped rather than silently passed).
+.venv/bin/pip-audit --progress-spinner off --local --skip-editable || { echo "pip-audit found vulnerabilities"; exit 1; }
 .venv/bin/ruff check spatial app tests scripts
 .venv/bin/mypy
 .venv/bin/pytest "$@"

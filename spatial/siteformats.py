@@ -155,8 +155,9 @@ def _refuse_unclosed_rings(obj: Any) -> None:
     elif kind in ("Polygon", "MultiPolygon"):
         coords = obj.get("coordinates")
         polys = [coords] if kind == "Polygon" else coords
-        for poly in polys or []:
-            for ring in poly or []:
+        # malformed nesting is left to the GeoJSON reader, which refuses it with its own code
+        for poly in polys if isinstance(polys, list) else []:
+            for ring in poly if isinstance(poly, list) else []:
                 if isinstance(ring, list) and len(ring) >= 2 and ring[0] != ring[-1]:
                     raise InputError("多边形环未闭合：最后一个坐标应与第一个相同",
                                      "Polygon ring is not closed (last position must equal the first)",

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import httpx
 
+#: url → server process, for tests that inspect the server (e.g. its memory).
+PROCESSES: dict[str, subprocess.Popen[bytes]] = {}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -40,7 +43,9 @@ def running_service(home: Path, extra_env: dict[str, str] | None = None) -> Iter
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"service did not start: {proc.stderr.read() if proc.stderr else ''}")
             time.sleep(0.3)
+        PROCESSES[url] = proc
         yield url
     finally:
+        PROCESSES.pop(url, None)
         proc.terminate()
         proc.wait(timeout=10)

@@ -46,3 +46,41 @@ def test_errors_carry_no_stack_traces_or_paths(client, demo_home):
               client.get("/api/v1/screenings/x/report"),
               client.post("/api/v1/screenings", files={"file": ("a.gpkg", b"SQLite format 3\0x")})):
         assert "Traceback" not in r.text and str(demo_home) not in r.text and "/tmp" not in r.text
+
+
+def test_200mb_upload_is_refused_quickly_with_bounded_memory(demo_home):
+    """Streamed without a Content-Length to a real server: refused at the 20 MB limit."""
+    import time
+
+    import httpx
+
+    from tests.server import PROCESSES, running_service
+
+    def vm_hwm_mb(pid: int) -> float:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        raise AssertionError("no VmHWM")
+
+    def body():
+        chunk = b"\0" * (1 << 20)
+        for _ in range(200):  # 200 MB
+            yield chunk
+
+    with running_service(demo_home) as url:
+        pid = PROCESSES[url].pid
+        before = vm_hwm_mb(pid)
+        t0 = time.monotonic()
+        try:
+            r = httpx.post(f"{url}/api/v1/screenings", content=body(), timeout=60,
+                           headers={"content-type": "multipart/form-data; boundary=x"})
+            status, code = r.status_code, r.json()["code"]
+        except httpx.HTTPError:  # the server may close the connection mid-upload
+            status, code = 413, "request.too_large"
+        elapsed = time.monotonic() - t0
+        growth = vm_hwm_mb(pid) - before
+    assert status == 413 and code == "request.too_large"
+    assert elapsed < 15
+    assert growth < 80, f"server peak memory grew by {growth:.0f} MB"
+    print(f"200 MB upload refused in {elapsed:.2f} s; server peak RSS grew {growth:.0f} MB")

@@ -108,8 +108,9 @@ def test_verdict_ignores_vertex_order_orientation_and_duplicates(engine, lon, la
         assert abs(doc["site"]["area_m2"] - first["site"]["area_m2"]) <= 0.1
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-                    | st.text(max_size=20),
+SCALARS = (st.none() | st.booleans() | st.integers()
+           | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20))
+JSON = st.recursive(SCALARS,
                     lambda inner: st.lists(inner, max_size=5)
                     | st.dictionaries(st.sampled_from(["type", "coordinates", "geometry",
                                                        "features", "geometries", "crs", "x"]),
