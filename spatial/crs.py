@@ -156,14 +156,20 @@ def _prcoords_vectorised(fn: Callable[..., prcoords.Coords]) -> Callable[[np.nda
 _THREAD = threading.local()  # pyproj Transformers must not be shared between threads
 
 
-def _transformer(src_wkt: str) -> Transformer:
-    cache: dict[str, Transformer] | None = getattr(_THREAD, "transformers", None)
+def _transformer(src: str, dst: str = "EPSG:4326") -> Transformer:
+    cache: dict[tuple[str, str], Transformer] | None = getattr(_THREAD, "transformers", None)
     if cache is None:
         cache = _THREAD.transformers = {}
-    t = cache.get(src_wkt)
+    t = cache.get((src, dst))
     if t is None:
         if len(cache) > 64:
             cache.clear()
-        t = cache[src_wkt] = Transformer.from_crs(CRS.from_wkt(src_wkt), "EPSG:4326",
-                                                  always_xy=True)
+        t = cache[(src, dst)] = Transformer.from_crs(CRS.from_user_input(src),
+                                                     CRS.from_user_input(dst), always_xy=True)
     return t
+
+
+def transform_geometry(geom: BaseGeometry, src: str, dst: str) -> BaseGeometry:
+    """Reproject a geometry between two CRSs (per-thread cached transformer)."""
+    t = _transformer(src, dst)
+    return shapely.transform(geom, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))

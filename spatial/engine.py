@@ -14,7 +14,7 @@ import shapely
 
 from spatial import __version__
 from spatial.geodesy import geodesic_area
-from spatial.layerset import LayerSet
+from spatial.layerset import IndexedLayer, LayerSet
 from spatial.nearest import nearest_constraints
 from spatial.predicates import Context, MissingLayer, Outcome, evaluate
 from spatial.project import Project, match, missing_attributes
@@ -150,6 +150,12 @@ def _evaluate_rule(rule: Rule, ctx: Context, project: Project, ruleset: RuleSet,
         gaps.append(_gap(rule.id, "layer_missing", f"图层“{exc.kind}”没有启用的版本",
                          f"Layer kind {exc.kind} has no active version"))
         return None
+    if out.gap and out.layer is not None:
+        if rule.verdict != "advisory" and applies is not False:
+            gaps.append(_gap(rule.id, "layer_incomplete",
+                             f"图层“{out.layer.version.meta.title}”：{out.gap}",
+                             f"Layer {out.layer.kind} cannot decide at the site"))
+        return None
     # A layer that is incomplete at the site cannot clear it, nor prove an absence.
     decided_by_absence = rule.where.predicate == "outside" and out.fired
     if not (out.fired or out.borderline) or decided_by_absence:
@@ -224,7 +230,8 @@ def _finding(rule: Rule, out: Outcome, project: Project, ruleset: RuleSet) -> di
         "title_en": rule.title_en,
         "basis": rule.basis.model_dump(exclude_none=True),
         "layer": {"kind": lay.kind, "version": lay.version.version} if lay else None,
-        "feature": lay.feature_public(out.feature) if lay and out.feature is not None else None,
+        "feature": (lay.feature_public(out.feature)
+                    if isinstance(lay, IndexedLayer) and out.feature is not None else None),
         "features_hit": out.features_hit,
         "measure": out.measure,
         "triggered": out.fired,
@@ -232,6 +239,7 @@ def _finding(rule: Rule, out: Outcome, project: Project, ruleset: RuleSet) -> di
         "message_zh": rule.message_zh,
         "requirements_zh": requirements,
         "exception": exception,
+        **({"thumbnail": out.thumbnail} if out.thumbnail else {}),
     }
 
 

@@ -82,3 +82,31 @@ KINDS: dict[str, LayerKind] = {
 def get_kind(name: str) -> LayerKind:
     """Look up a kind by name; raises KeyError for unknown kinds."""
     return KINDS[name]
+
+
+@dataclass(frozen=True)
+class RasterKind:
+    """A raster layer role (GeoTIFF/COG): its value domain and what the values mean."""
+
+    name: str
+    title_zh: str
+    integer: bool
+    minimum: float
+    maximum: float
+    classes: dict[int, str] | None = None
+    unit: str = ""
+
+
+RASTER_KINDS: dict[str, RasterKind] = {
+    k.name: k
+    for k in [
+        RasterKind("eco_importance", "生态保护重要性评价", True, 1, 3,
+                   {1: "一般", 2: "重要", 3: "极重要"}),
+        RasterKind("slope_deg", "坡度", False, 0, 90, unit="°"),
+    ]
+}
+
+
+def is_raster(kind: str) -> bool:
+    """True for raster layer kinds."""
+    return kind in RASTER_KINDS

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import rasterio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from spatial.layerkinds import is_raster
 from spatial.store import LayerStore, LayerVersion, plain_value
 
 
@@ -74,31 +76,57 @@ class IndexedLayer:
 
 
 @dataclass
+class RasterLayer:
+    """An open raster version (read windowed, per request, under the engine's lock)."""
+
+    version: LayerVersion
+    dataset: rasterio.io.DatasetReader
+    coverage: BaseGeometry | None = None
+
+    @property
+    def kind(self) -> str:
+        """Raster kind name."""
+        return self.version.kind
+
+    @property
+    def accuracy_m(self) -> float:
+        """Stated positional accuracy in metres."""
+        return float(self.version.meta.accuracy_m or 0.0)
+
+
+@dataclass
 class LayerSet:
     """A consistent set of indexed layers, one version per kind, plus dataset coverage."""
 
     layers: dict[str, IndexedLayer]
     coverage: BaseGeometry | None
+    rasters: dict[str, RasterLayer] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[tuple[str, str], ...]:
         """The (kind, version) pairs that identify this set."""
-        return tuple(sorted((k, v.version.version) for k, v in self.layers.items()))
+        both: dict[str, IndexedLayer | RasterLayer] = {**self.layers, **self.rasters}
+        return tuple(sorted((k, v.version.version) for k, v in both.items()))
 
     def public(self) -> list[dict[str, Any]]:
         """The ``layers`` block of a verdict document."""
+        both: dict[str, IndexedLayer | RasterLayer] = {**self.layers, **self.rasters}
         return [
             {"kind": k, "version": lay.version.version, "sha256": lay.version.sha256,
              "demo": lay.version.meta.demo, "accuracy_m": lay.accuracy_m,
              "title": lay.version.meta.title}
-            for k, lay in sorted(self.layers.items())
+            for k, lay in sorted(both.items())
         ]
 
 
 def build_layerset(store: LayerStore, versions: dict[str, LayerVersion]) -> LayerSet:
     """Read and index every given version; coverage = union of the admin districts."""
     layers: dict[str, IndexedLayer] = {}
+    rasters: dict[str, RasterLayer] = {}
     for kind, lv in versions.items():
+        if is_raster(kind):
+            rasters[kind] = RasterLayer(lv, rasterio.open(lv.path))
+            continue
         gdf = store.read(lv)
         geoms = np.asarray(gdf.geometry.values, dtype=object)
         shapely.prepare(geoms)
@@ -110,14 +138,15 @@ def build_layerset(store: LayerStore, versions: dict[str, LayerVersion]) -> Laye
     if admin is not None:
         coverage = shapely.union_all(admin.geoms)
         shapely.prepare(coverage)
-        for lay in layers.values():
+        every: list[IndexedLayer | RasterLayer] = [*layers.values(), *rasters.values()]
+        for lay in every:
             codes = lay.version.meta.coverage_adcodes
             if codes is not None:
                 parts = [g for g, a in zip(admin.geoms, admin.attrs, strict=True)
                          if a.get("adcode") in codes]
                 lay.coverage = shapely.union_all(parts) if parts else shapely.Polygon()
                 shapely.prepare(lay.coverage)
-    return LayerSet(layers, coverage)
+    return LayerSet(layers, coverage, rasters)
 
 
 class LayerSetCache:

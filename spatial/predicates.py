@@ -16,9 +16,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from spatial.geodesy import LocalFrame, degree_margin, geodesic_area, nearest_distance
-from spatial.layerset import IndexedLayer, LayerSet
+from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
 from spatial.ruleset import Where
 from spatial.site import Site
+from spatial.thumbnail import thumbnail_png
+from spatial.zonal import zonal_cells
 
 
 class MissingLayer(Exception):
@@ -69,10 +71,13 @@ class Outcome:
 
     fired: bool
     borderline: bool = False
-    layer: IndexedLayer | None = None
+    layer: IndexedLayer | RasterLayer | None = None
     feature: int | None = None
     features_hit: int = 0
     measure: dict[str, Any] = field(default_factory=dict)
+    #: set when the data cannot decide (e.g. the raster is nodata under the site)
+    gap: str | None = None
+    thumbnail: str | None = None
 
 
 class Predicate:
@@ -273,3 +278,53 @@ class Anywhere(Predicate):
     def evaluate(self, ctx: Context, where: Where) -> Outcome:
         """Fire unconditionally."""
         return Outcome(True)
+
+
+_OPS = {"eq": np.equal, "ne": np.not_equal, "gt": np.greater, "ge": np.greater_equal,
+        "lt": np.less, "le": np.less_equal}
+
+
+@register
+class RasterShare(Predicate):
+    """The share of the site (optionally of its part inside ``layer``) on raster cells that
+    meet ``condition`` reaches ``min_share``; weighted by true cell area (see spatial.zonal)."""
+
+    name = "raster_share"
+
+    def evaluate(self, ctx: Context, where: Where) -> Outcome:
+        """Zonal share with exact partial-cell weighting; nodata can never produce a pass."""
+        assert where.raster is not None and where.condition is not None
+        raster = ctx.layers.rasters.get(where.raster)
+        if raster is None:
+            raise MissingLayer(where.raster)
+        site_ll = ctx.site.footprint
+        if where.layer:
+            lay = ctx.layer(where.layer)
+            idx = lay.candidates(site_ll, where.filter)
+            site_ll = (shapely.intersection(site_ll, shapely.union_all(lay.geoms[idx]))
+                       if len(idx) else shapely.Polygon())
+            if geodesic_area(site_ll) <= 0:
+                return Outcome(False, layer=raster, measure={"share": 0.0, "area_m2": 0.0})
+        cells = zonal_cells(raster.dataset, site_ll)
+        min_share = where.min_share or 0.0
+        if cells is None or cells.total_m2 <= 0:
+            return Outcome(False, layer=raster, gap="栅格未覆盖场址")
+        cond = where.condition
+        values = cells.values
+        mask = (np.isin(values, cond.value) if cond.op == "in"
+                else _OPS[cond.op](values, cond.value))
+        hit = cells.area_where(mask)
+        total = cells.total_m2
+        share = hit / total
+        nodata_share = cells.nodata_m2 / total
+        measure = {"share": round(share, 4), "area_m2": round(hit, 1), "min_share": min_share,
+                   "cell_size_m": round(cells.cell_size_m, 1),
+                   "nodata_share": round(nodata_share, 4),
+                   "condition": f"{cond.op} {cond.value}"}
+        fired = hit > 0 and share >= min_share
+        out = Outcome(fired, layer=raster, measure=measure,
+                      thumbnail=thumbnail_png(raster.dataset, cells.window) if fired else None)
+        if not fired and nodata_share > 0 and (hit + cells.nodata_m2) / total >= max(min_share,
+                                                                                     1e-9):
+            out.gap = f"场址有 {nodata_share:.1%} 位于栅格无数据区，无法排除"
+        return out

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from spatial.errors import RuleFileError
 from spatial.industries import IndustryCatalogue
-from spatial.layerkinds import KINDS
+from spatial.layerkinds import KINDS, RASTER_KINDS
 
 Nature = Literal["new", "expansion", "rebuild", "relocation"]
 ProjectType = Literal["project", "industrial_park", "chemical_park", "tailings_pond"]
@@ -25,7 +25,8 @@ Activity = Literal[
 Flag = Literal[
     "national_major", "heavy_metal_discharge", "high_noise", "vocs", "coal_boiler", "outfall"
 ]
-PredicateName = Literal["intersects", "within_distance", "outside", "inside_district", "anywhere"]
+PredicateName = Literal["intersects", "within_distance", "outside", "inside_district", "anywhere",
+                        "raster_share"]
 Scalar = str | int | float | bool
 FilterValue = Scalar | list[Scalar]
 
@@ -66,6 +67,13 @@ class LayerRef(_Strict):
     filter: dict[str, FilterValue] = Field(default_factory=dict)
 
 
+class RasterCondition(_Strict):
+    """Which cells count, e.g. ``{op: eq, value: 3}`` or ``{op: gt, value: 25}``."""
+
+    op: Literal["eq", "ne", "gt", "ge", "lt", "le", "in"]
+    value: float | list[float]
+
+
 class Where(_Strict):
     """The spatial trigger of a rule."""
 
@@ -78,6 +86,9 @@ class Where(_Strict):
     adcodes: list[Annotated[str, Field(pattern=r"^\d{6}$")]] | None = None
     minus: LayerRef | None = None
     districts: list[Annotated[str, Field(pattern=r"^\d{6}$")]] | None = None
+    raster: str | None = None
+    condition: RasterCondition | None = None
+    min_share: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _parameters_fit_predicate(self) -> Where:
@@ -85,8 +96,15 @@ class Where(_Strict):
         needs_layer = p in ("intersects", "within_distance", "outside")
         if needs_layer and not self.layer:
             raise ValueError(f"predicate {p} needs `layer`")
-        if not needs_layer and self.layer:
+        if not needs_layer and self.layer and p != "raster_share":
             raise ValueError(f"predicate {p} takes no `layer`")
+        if (p == "raster_share") != (self.raster is not None and self.condition is not None):
+            raise ValueError("`raster` and `condition` are required by, and only by, raster_share")
+        if self.raster is not None and self.raster not in RASTER_KINDS:
+            raise ValueError(f"unknown raster kind {self.raster!r}; known: "
+                             f"{', '.join(sorted(RASTER_KINDS))}")
+        if self.min_share is not None and p != "raster_share":
+            raise ValueError("`min_share` only applies to raster_share")
         if (p == "within_distance") != (self.distance_m is not None):
             raise ValueError("`distance_m` is required by, and only by, within_distance")
         if p != "intersects" and (self.min_overlap_m2 or self.min_overlap_share):
@@ -144,6 +162,8 @@ class Rule(_Strict):
     def layer_kinds(self) -> set[str]:
         """Every layer kind the rule needs to be evaluated."""
         kinds = {self.where.layer} if self.where.layer else set()
+        if self.where.raster:
+            kinds.add(self.where.raster)
         if self.where.predicate == "inside_district" or self.where.districts:
             kinds.add("admin_district")
         if self.where.minus:

@@ -132,8 +132,9 @@ def _geojson(obj: Any) -> RawSite:
     warnings = []
     declared = None
     if isinstance(obj, dict):
-        if obj.get("type") == "FeatureCollection" and len(obj.get("features") or []) > 1:
-            warnings.append(f"要素集合含 {len(obj['features'])} 个要素，已合并为一个多部件场址"
+        feats = obj.get("features")
+        if obj.get("type") == "FeatureCollection" and isinstance(feats, list) and len(feats) > 1:
+            warnings.append(f"要素集合含 {len(feats)} 个要素，已合并为一个多部件场址"
                             "(批量筛查请使用 /api/v1/screenings/batch)")
         crs_member = obj.get("crs")
         if isinstance(crs_member, dict):
@@ -150,7 +151,8 @@ def _refuse_unclosed_rings(obj: Any) -> None:
     if kind == "Feature":
         _refuse_unclosed_rings(obj.get("geometry"))
     elif kind == "FeatureCollection":
-        for f in obj.get("features") or []:
+        feats = obj.get("features")
+        for f in feats if isinstance(feats, list) else []:
             _refuse_unclosed_rings(f)
     elif kind in ("Polygon", "MultiPolygon"):
         coords = obj.get("coordinates")

@@ -193,3 +193,20 @@ def test_printable_report(client):
     assert "嘉陵江岸线一公里" in html and doc["rules_version"] in html
     assert all(lay["sha256"] in html for lay in doc["layers"])
     assert "示意数据" in html and "<script" not in html
+
+
+def test_malformed_geojson_matrix_never_500(client):
+    """Every geometry type × member × odd value (448 combinations) gets a 4xx or 201."""
+    odd = [True, 1, "x", [True], [[True]], {"type": "x"}, None, [[[1]]], [[[[1, 2]]]], [], [[]],
+           {"type": "Feature"}, [{"type": "Feature", "geometry": True}],
+           [{"type": "Point", "coordinates": [1, 2]}]]
+    types = ["FeatureCollection", "Feature", "GeometryCollection", "Polygon", "MultiPolygon",
+             "Point", "LineString", "MultiPoint"]
+    bad = []
+    for t in types:
+        for v in odd:
+            for key in ("coordinates", "geometry", "features", "geometries"):
+                r = client.post("/api/v1/screenings", json={"site": {"type": t, key: v}})
+                if r.status_code >= 500:
+                    bad.append((t, key, v))
+    assert bad == []
