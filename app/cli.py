@@ -16,8 +16,10 @@ from app.settings import Settings
 from app.state import Engine, open_engine
 from spatial.backup import backup, restore
 from spatial.errors import DataError, InputError, RedlineError
+from spatial.layerkinds import is_raster
 from spatial.layerload import LayerSource, read_layer
 from spatial.project import ACTIVITIES, FLAGS, NATURES, TYPES
+from spatial.rasterstore import import_raster
 from spatial.ruleset import load_ruleset
 from spatial.service import ScreeningRequest, request_from_file
 from spatial.store import SourceMeta
@@ -197,6 +199,11 @@ def _layers(args: argparse.Namespace, engine: Engine) -> None:
                           licence=args.licence, accuracy_m=args.accuracy_m, demo=args.demo,
                           coverage_adcodes=coverage, geometry_role=args.geometry_role,
                           notes=args.notes)
+        if is_raster(args.kind):
+            lv = import_raster(store, args.kind, args.file, meta, loaded_by=args.by,
+                               activate=args.activate)
+            print(_json(lv.public()))
+            return
         try:
             field_map = json.loads(args.field_map) if args.field_map else {}
         except json.JSONDecodeError as exc:

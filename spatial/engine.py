@@ -239,7 +239,8 @@ def _finding(rule: Rule, out: Outcome, project: Project, ruleset: RuleSet) -> di
         "message_zh": rule.message_zh,
         "requirements_zh": requirements,
         "exception": exception,
-        **({"thumbnail": out.thumbnail} if out.thumbnail else {}),
+        **({"thumbnail": out.thumbnail, "thumbnail_bounds": out.thumbnail_bounds}
+           if out.thumbnail else {}),
     }
 
 

@@ -113,6 +113,13 @@ def _rings(fmap: folium.Map, layers: LayerSet, rules: RuleSet, site: BaseGeometr
 
 def _finding_layer(fmap: folium.Map, layers: LayerSet, f: dict[str, Any],
                    view: BaseGeometry) -> None:
+    if f.get("thumbnail") and f.get("thumbnail_bounds"):
+        w, s, e, n = f["thumbnail_bounds"]
+        folium.raster_layers.ImageOverlay(
+            image=f["thumbnail"], bounds=[[s, w], [n, e]], opacity=0.7,
+            name=f"{f['verdict_zh']}：{f['title_zh'][:14]}(栅格 {f['measure']['share']:.0%})",
+        ).add_to(fmap)
+        return
     if not f.get("feature") or not f.get("layer"):
         return
     lay = layers.layers.get(f["layer"]["kind"])

@@ -19,7 +19,7 @@ from spatial.geodesy import LocalFrame, degree_margin, geodesic_area, nearest_di
 from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
 from spatial.ruleset import Where
 from spatial.site import Site
-from spatial.thumbnail import thumbnail_png
+from spatial.thumbnail import thumbnail_png, window_bounds_ll
 from spatial.zonal import zonal_cells
 
 
@@ -78,6 +78,7 @@ class Outcome:
     #: set when the data cannot decide (e.g. the raster is nodata under the site)
     gap: str | None = None
     thumbnail: str | None = None
+    thumbnail_bounds: list[float] | None = None
 
 
 class Predicate:
@@ -322,8 +323,10 @@ class RasterShare(Predicate):
                    "nodata_share": round(nodata_share, 4),
                    "condition": f"{cond.op} {cond.value}"}
         fired = hit > 0 and share >= min_share
-        out = Outcome(fired, layer=raster, measure=measure,
-                      thumbnail=thumbnail_png(raster.dataset, cells.window) if fired else None)
+        out = Outcome(fired, layer=raster, measure=measure)
+        if fired:
+            out.thumbnail = thumbnail_png(raster.dataset, cells.window)
+            out.thumbnail_bounds = window_bounds_ll(raster.dataset, cells.window)
         if not fired and nodata_share > 0 and (hit + cells.nodata_m2) / total >= max(min_share,
                                                                                      1e-9):
             out.gap = f"场址有 {nodata_share:.1%} 位于栅格无数据区，无法排除"

@@ -31,7 +31,7 @@ import shapely
 import yaml
 
 from spatial.errors import ConflictError, DataError, NotFoundError, StoreBusyError
-from spatial.layerkinds import KINDS
+from spatial.layerkinds import KINDS, is_raster
 from spatial.validation import compare, validate_frame
 
 _SCHEMA = """
@@ -300,13 +300,23 @@ class LayerStore:
 
     def seed_from_manifest(self, manifest: Path, *, actor: str = "seed") -> list[LayerVersion]:
         """Load and activate every layer listed in the shipped ``data/layers.yaml``."""
-        entries = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+        from spatial.rasterstore import import_raster  # rasters build on this module
+
+        entries = yaml.safe_load(manifest.read_text(encoding="utf-8"))["layers"]
+        rasters = manifest.parent / "rasters.yaml"  # written by scripts/build_demo_rasters.py
+        if rasters.exists():
+            entries += yaml.safe_load(rasters.read_text(encoding="utf-8"))["layers"]
         out = []
-        for entry in entries["layers"]:
+        for entry in entries:
             fields = {k: entry[k] for k in SourceMeta.__dataclass_fields__ if k in entry}
             meta = SourceMeta(**fields)
             path = manifest.parent / entry["file"]
-            out.append(self.import_file(entry["kind"], path, meta, loaded_by=actor, activate=True))
+            if is_raster(entry["kind"]):
+                out.append(import_raster(self, entry["kind"], path, meta, loaded_by=actor,
+                                         activate=True))
+            else:
+                out.append(self.import_file(entry["kind"], path, meta, loaded_by=actor,
+                                            activate=True))
         return out
 
 

@@ -38,3 +38,14 @@ def thumbnail_png(ds: rasterio.io.DatasetReader, window: Window) -> str:
             dst.write(rgba)
         data_png = mem.read()
     return "data:image/png;base64," + base64.b64encode(data_png).decode()
+
+
+def window_bounds_ll(ds: rasterio.io.DatasetReader, window: Window) -> list[float]:
+    """[west, south, east, north] of a window in lon/lat."""
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import bounds
+
+    b = bounds(window, ds.transform)
+    if ds.crs is not None and ds.crs.to_epsg() not in (4326, 4490):
+        b = transform_bounds(ds.crs, "EPSG:4326", *b)
+    return [round(float(v), 7) for v in b]

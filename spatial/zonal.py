@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import rasterio
 import shapely
-from rasterio.windows import Window, from_bounds
+from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
 from spatial.crs import transform_geometry
@@ -51,19 +51,14 @@ def zonal_cells(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> ZonalCe
     """Cells of ``ds`` under the lon/lat site, or None when the raster does not reach it."""
     site = transform_geometry(site_ll, "EPSG:4326", ds.crs.to_wkt()) if not _is_4326(ds) \
         else site_ll
-    try:
-        win = from_bounds(*site.bounds, transform=ds.transform).round_offsets("floor") \
-            .round_lengths("ceil")
-    except rasterio.errors.WindowError:
-        return None
-    win = Window(win.col_off, win.row_off, win.width + 1, win.height + 1)
-    full = Window(0, 0, ds.width, ds.height)
-    try:
-        win = win.intersection(full)
-    except rasterio.errors.WindowError:
-        return None
-    if win.width <= 0 or win.height <= 0:
-        return None
+    minx, miny, maxx, maxy = site.bounds
+    inv = ~ds.transform
+    cols, rows = zip(*(inv * (x, y) for x in (minx, maxx) for y in (miny, maxy)), strict=True)
+    c0, c1 = max(int(np.floor(min(cols))), 0), min(int(np.ceil(max(cols))), ds.width)
+    r0, r1 = max(int(np.floor(min(rows))), 0), min(int(np.ceil(max(rows))), ds.height)
+    if c1 <= c0 or r1 <= r0:
+        return None  # the raster does not reach the site
+    win = Window(c0, r0, c1 - c0, r1 - r0)
     band = ds.read(1, window=win, masked=True)
     t = ds.window_transform(win)
     rows, cols = band.shape

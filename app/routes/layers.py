@@ -18,8 +18,9 @@ from app.deps import EngineDep
 from app.schemas import problem_responses
 from app.security import AdminDep, ReviewerDep
 from spatial.errors import DataError, InputError, NotFoundError, TooLargeError
-from spatial.layerkinds import KINDS
+from spatial.layerkinds import KINDS, RASTER_KINDS, is_raster
 from spatial.layerload import LayerSource, read_layer
+from spatial.rasterstore import import_raster
 from spatial.report import render_validation
 from spatial.store import SourceMeta
 
@@ -34,7 +35,7 @@ class ActivateIn(BaseModel):
 
 
 def _kind(kind: str) -> str:
-    if kind not in KINDS:
+    if kind not in KINDS and not is_raster(kind):
         raise NotFoundError(f"未知图层类型：{kind}", f"Unknown layer kind: {kind}",
                             code="layer.kind_unknown")
     return kind
@@ -44,10 +45,12 @@ def _kind(kind: str) -> str:
 def list_layers(engine: EngineDep) -> dict[str, Any]:
     """Each layer kind with its active version's metadata."""
     active = engine.store.active_versions()
+    titles = {**{k: s.title_zh for k, s in KINDS.items()},
+              **{k: s.title_zh for k, s in RASTER_KINDS.items()}}
     return {"layers": [
-        {"kind": k, "title_zh": spec.title_zh,
+        {"kind": k, "title_zh": title, "raster": is_raster(k),
          "active": active[k].public() if k in active else None}
-        for k, spec in KINDS.items()
+        for k, title in titles.items()
     ]}
 
 
@@ -108,16 +111,24 @@ async def upload_version(kind: str, request: Request, engine: EngineDep,
         raise TooLargeError(f"上传文件超过 {limit // 1024 // 1024} MB 上限", "Upload too large",
                             code="upload.too_large")
     name = PurePath(upload.filename or "layer.geojson").name
+    notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="redline-upload-") as tmp:
         path = Path(tmp) / f"layer{Path(name).suffix.lower()}"
         path.write_bytes(data)
-        gdf, notes = await run_in_threadpool(read_layer, LayerSource(path=path, **source_opts))
-    try:
-        lv = await run_in_threadpool(engine.store.import_frame, kind, gdf, meta,
-                                     loaded_by=f"{who.name} ({who.id})")
-    except DataError as exc:
-        exc.details["notes"] = notes
-        raise
+        if is_raster(kind):
+            if path.suffix not in (".tif", ".tiff"):
+                raise InputError("栅格图层请上传 GeoTIFF(.tif)", "Raster layers must be GeoTIFF",
+                                 code="upload.unsupported_format")
+            lv = await run_in_threadpool(import_raster, engine.store, kind, path, meta,
+                                         loaded_by=f"{who.name} ({who.id})")
+        else:
+            gdf, notes = await run_in_threadpool(read_layer, LayerSource(path=path, **source_opts))
+            try:
+                lv = await run_in_threadpool(engine.store.import_frame, kind, gdf, meta,
+                                             loaded_by=f"{who.name} ({who.id})")
+            except DataError as exc:
+                exc.details["notes"] = notes
+                raise
     impact = await run_in_threadpool(engine.service.impact, kind, lv.version)
     return JSONResponse({"version": lv.public(), "notes": notes, "impact": impact,
                          "activatable": True}, status_code=201)
