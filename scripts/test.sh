@@ -22,6 +22,6 @@ PY=${PYTHON:-python3}
 # Known vulnerabilities in the pinned dependencies (PyPI advisory data; packages the index
 # cannot describe are listed as skipped rather than silently passed).
 .venv/bin/pip-audit --progress-spinner off --local --skip-editable || { echo "pip-audit found vulnerabilities"; exit 1; }
-.venv/bin/ruff check spatial app tests scripts
+.venv/bin/ruff check spatial app tests scripts benchmarks
 .venv/bin/mypy
 .venv/bin/pytest "$@"

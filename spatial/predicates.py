@@ -131,8 +131,12 @@ def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_l
     areas: list[tuple[int, float]] = []
     polygonal = []
     for i in idx:
-        inter = shapely.intersection(site_ll, lay.geoms[i])
-        area = geodesic_area(inter)
+        if shapely.contains_properly(lay.geoms[i], site_ll):  # prepared: cheap, and common
+            inter, area = site_ll, ctx.site_area_m2 if site_ll is ctx.site.footprint \
+                else geodesic_area(site_ll)
+        else:
+            inter = shapely.intersection(site_ll, lay.geoms[i])
+            area = geodesic_area(inter)
         if inter.is_empty or (area <= 0 and shapely.get_dimensions(lay.geoms[i]) == 2):
             continue  # touching a polygon along an edge is not an overlap
         areas.append((int(i), area))

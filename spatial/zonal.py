@@ -78,7 +78,8 @@ def zonal_cells(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> ZonalCe
     if edge.any():
         frac[edge] = shapely.area(shapely.intersection(boxes[edge], site)) / shapely.area(
             boxes[edge])
-    row_area = np.array([_cell_area_m2(ds, boxes[r, 0]) for r in range(rows)])
+    row_area = np.array([_row_cell_area_m2(ds, win.row_off + r, boxes[r, 0])
+                         for r in range(rows)])
     area = frac * row_area[:, None]
     mask = np.ma.getmaskarray(band)
     keep = area > 0
@@ -90,6 +91,17 @@ def _is_4326(ds: rasterio.io.DatasetReader) -> bool:
     return ds.crs is not None and ds.crs.to_epsg() in (4326, 4490)
 
 
-def _cell_area_m2(ds: rasterio.io.DatasetReader, cell: BaseGeometry) -> float:
-    ll = cell if _is_4326(ds) else transform_geometry(cell, ds.crs.to_wkt(), "EPSG:4326")
-    return geodesic_area(ll)
+_ROW_AREAS: dict[tuple[str, int], float] = {}
+
+
+def _row_cell_area_m2(ds: rasterio.io.DatasetReader, row: int, cell: BaseGeometry) -> float:
+    """Ellipsoidal area of a cell of ``row`` (cached: it only depends on the row)."""
+    key = (ds.name, row)
+    area = _ROW_AREAS.get(key)
+    if area is None:
+        ll = cell if _is_4326(ds) else transform_geometry(cell, ds.crs.to_wkt(), "EPSG:4326")
+        area = geodesic_area(ll)
+        if len(_ROW_AREAS) > 200_000:
+            _ROW_AREAS.clear()
+        _ROW_AREAS[key] = area
+    return area
