@@ -53,7 +53,7 @@ def zonal_cells(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> ZonalCe
         else site_ll
     minx, miny, maxx, maxy = site.bounds
     inv = ~ds.transform
-    cols, rows = zip(*(inv * (x, y) for x in (minx, maxx) for y in (miny, maxy)), strict=True)
+    cols, rows = zip(*(inv @ (x, y) for x in (minx, maxx) for y in (miny, maxy)), strict=True)
     c0, c1 = max(int(np.floor(min(cols))), 0), min(int(np.ceil(max(cols))), ds.width)
     r0, r1 = max(int(np.floor(min(rows))), 0), min(int(np.ceil(max(rows))), ds.height)
     if c1 <= c0 or r1 <= r0:
