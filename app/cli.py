@@ -14,6 +14,7 @@ from typing import Any
 
 from app.settings import Settings
 from app.state import Engine, open_engine
+from spatial import batch
 from spatial.backup import backup, restore
 from spatial.errors import DataError, InputError, RedlineError
 from spatial.layerkinds import is_raster
@@ -43,6 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--width-m", type=float, help="线状工程廊道宽度(米)")
     s.add_argument("--accuracy-m", type=float, default=0.0, help="场址坐标精度(米)")
     s.add_argument("--format", choices=("json", "table"), default="json")
+
+    bt = sub.add_parser("batch", help="批量筛查地块 / screen many sites")
+    bt.add_argument("sites_file", type=Path, help="GeoJSON FeatureCollection（每个要素一个地块）")
+    bt.add_argument("--out", type=Path, required=True, help="结果文件 .geojson 或 .csv")
+    bt.add_argument("--industry")
+    bt.add_argument("--nature", choices=NATURES)
+    bt.add_argument("--type", dest="ptype", choices=TYPES, default="project")
+    bt.add_argument("--crs")
+    bt.add_argument("--radius-m", type=float)
+    bt.add_argument("--width-m", type=float)
 
     r = sub.add_parser("rerun", help="按原图层版本复现一次筛查 / re-run a stored screening")
     r.add_argument("screening_id")
@@ -147,6 +158,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"已备份到 {args.dest}：{manifest['layer_files']} 个图层文件，"
               f"{manifest['screenings']} 条筛查记录")
         return 0
+    if args.command == "batch":
+        return _batch(args, engine)
     if args.command == "screen":
         doc = engine.service.screen(_screen_request(args))
         print(_table(doc) if args.format == "table" else _json(doc))
@@ -156,6 +169,41 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         _tokens(args, engine)
     else:
         _layers(args, engine)
+    return 0
+
+
+def _batch(args: argparse.Namespace, engine: Engine) -> int:
+    try:
+        fc = json.loads(args.sites_file.read_text(encoding="utf-8-sig"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"无法读取地块文件：{args.sites_file}", f"Cannot read {args.sites_file}",
+                         code="batch.unreadable") from exc
+    features = fc.get("features") if isinstance(fc, dict) else None
+    if not isinstance(features, list) or not features:
+        raise InputError("地块文件须为含要素的 GeoJSON FeatureCollection",
+                         "The sites file must be a GeoJSON FeatureCollection with features",
+                         code="batch.not_feature_collection")
+    if args.out.suffix.lower() not in (".geojson", ".json", ".csv"):
+        raise InputError("--out 须为 .geojson 或 .csv", "--out must end in .geojson or .csv",
+                         code="batch.out_format")
+    project = {k: v for k, v in {"industry": args.industry, "nature": args.nature,
+                                 "type": args.ptype}.items() if v}
+    opts = batch.BatchOptions(project, args.crs, args.radius_m, args.width_m)
+
+    def progress(done: int, total: int, rate: float) -> None:
+        eta = (total - done) / rate if rate else 0
+        print(f"\r已完成 {done}/{total}  {rate:.1f} 个/秒  剩余约 {eta:.0f} 秒", end="",
+              file=sys.stderr, flush=True)
+
+    results = list(batch.rows(engine.service, features, opts, progress))
+    print(file=sys.stderr)
+    text = batch.to_csv(results) if args.out.suffix.lower() == ".csv" else batch.to_geojson(results)
+    tmp = args.out.with_name(args.out.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(args.out)  # never a half-written result file
+    counts = {v: sum(r["verdict"] == v for r in results)
+              for v in ("forbid", "restrict", "pass", "indeterminate", "error")}
+    print("；".join(f"{k} {n}" for k, n in counts.items()))
     return 0
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from app.deps import EngineDep
@@ -19,6 +19,7 @@ from app.pdf import html_to_pdf
 from app.schemas import ProjectIn, ScreeningCreate, VerdictOut, problem_responses
 from app.security import ReviewerDep
 from app.state import Engine
+from spatial import batch
 from spatial.errors import InputError, NotFoundError, RequestTimeout, TooLargeError
 from spatial.layerset import LayerSet
 from spatial.mapview import render_map
@@ -26,6 +27,7 @@ from spatial.report import render_report
 from spatial.service import ScreeningRequest, request_from_file
 from spatial.staticmap import static_map_svg
 
+MAX_SYNC_BATCH = 500
 router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=problem_responses())
 
 
@@ -59,6 +61,38 @@ async def create_screening(request: Request, engine: EngineDep) -> JSONResponse:
         raise RequestTimeout("筛查超时，请简化场址或稍后重试", "The screening timed out",
                              code="request.timeout") from exc
     return JSONResponse(doc, status_code=201)
+
+
+class BatchIn(BaseModel):
+    """A FeatureCollection of sites; feature properties industry/nature/type override project."""
+
+    model_config = ConfigDict(extra="forbid")
+    sites: dict[str, Any] = Field(..., description="GeoJSON FeatureCollection")
+    project: ProjectIn = Field(default_factory=lambda: ProjectIn())
+    crs: str | None = Field(None, max_length=200)
+    radius_m: float | None = Field(None, gt=0, le=50_000)
+    corridor_width_m: float | None = Field(None, gt=0, le=100_000)
+
+
+@router.post("/batch", summary="批量筛查(同步，≤500个地块) / Batch screening (synchronous)")
+async def batch_screen(body: BatchIn, engine: EngineDep) -> dict[str, Any]:
+    """One row per site (verdict, rule ids, nearest distances, or an error row); each row equals
+    screening that site alone. Larger inventories: ``redline batch`` on the command line."""
+    feats = body.sites.get("features") if body.sites.get("type") == "FeatureCollection" else None
+    if not isinstance(feats, list) or not feats:
+        raise InputError("sites 须为含要素的 GeoJSON FeatureCollection",
+                         "sites must be a FeatureCollection with features",
+                         code="batch.not_feature_collection")
+    if len(feats) > MAX_SYNC_BATCH:
+        raise TooLargeError(f"同步批量筛查最多 {MAX_SYNC_BATCH} 个地块，请使用命令行 redline batch",
+                            f"At most {MAX_SYNC_BATCH} sites per synchronous batch",
+                            code="batch.too_large")
+    opts = batch.BatchOptions(body.project.model_dump(exclude_none=True), body.crs,
+                              body.radius_m, body.corridor_width_m)
+    rows = await run_in_threadpool(lambda: list(batch.rows(engine.service, feats, opts)))
+    counts = {v: sum(r["verdict"] == v for r in rows)
+              for v in ("forbid", "restrict", "pass", "indeterminate", "error")}
+    return {"total": len(rows), "counts": counts, "rows": rows}
 
 
 @router.get("/{screening_id}", response_model=VerdictOut,
