@@ -319,9 +319,11 @@ class RasterShare(Predicate):
         mask = (np.isin(values, cond.value) if cond.op == "in"
                 else _OPS[cond.op](values, cond.value))
         hit = cells.area_where(mask)
-        total = cells.total_m2
+        # the share is of the whole site: parts beyond the raster's extent are unknown, like nodata
+        total = max(geodesic_area(site_ll), cells.total_m2)
+        unknown = cells.nodata_m2 + (total - cells.total_m2)
         share = hit / total
-        nodata_share = cells.nodata_m2 / total
+        nodata_share = unknown / total
         measure = {"share": round(share, 4), "area_m2": round(hit, 1), "min_share": min_share,
                    "cell_size_m": round(cells.cell_size_m, 1),
                    "nodata_share": round(nodata_share, 4),
@@ -331,7 +333,6 @@ class RasterShare(Predicate):
         if fired:
             out.thumbnail = thumbnail_png(raster.dataset, cells.window)
             out.thumbnail_bounds = window_bounds_ll(raster.dataset, cells.window)
-        if not fired and nodata_share > 0 and (hit + cells.nodata_m2) / total >= max(min_share,
-                                                                                     1e-9):
+        if not fired and nodata_share > 1e-6 and (hit + unknown) / total >= max(min_share, 1e-9):
             out.gap = f"场址有 {nodata_share:.1%} 位于栅格无数据区，无法排除"
         return out

@@ -21,6 +21,9 @@ from spatial.layerkinds import RASTER_KINDS, RasterKind
 from spatial.store import LayerStore, LayerVersion, SourceMeta, _activate, audit, now_iso
 from spatial.validation import ValidationReport
 
+#: Largest raster accepted (cells): a 30 m grid of all Chongqing is ≈ 92 M cells.
+MAX_CELLS = 400_000_000
+
 
 def import_raster(store: LayerStore, kind: str, path: Path, meta: SourceMeta, *,
                   loaded_by: str, activate: bool = False) -> LayerVersion:
@@ -30,11 +33,16 @@ def import_raster(store: LayerStore, kind: str, path: Path, meta: SourceMeta, *,
         raise NotFoundError(f"未知栅格图层类型：{kind}", f"Unknown raster kind: {kind}",
                             code="layer.kind_unknown")
     try:
-        src = rasterio.open(path)
+        # GeoTIFF only: a VRT (or any other driver) could read local files or URLs
+        with rasterio.Env(GDAL_VRT_ENABLE_RAWRASTERBAND="NO", GDAL_HTTP_MAX_RETRY="0"):
+            src = rasterio.open(path, driver="GTiff")
     except rasterio.errors.RasterioIOError as exc:
         raise DataError("无法读取栅格文件(应为 GeoTIFF)", "Cannot read the raster (GeoTIFF expected)",
                         code="layer.file_unreadable") from exc
     with src:
+        if src.width * src.height > MAX_CELLS:
+            raise DataError(f"栅格超过 {MAX_CELLS // 1_000_000} 百万个像元上限，请分幅或降低分辨率后上传",
+                            "The raster has too many cells", code="layer.raster_too_large")
         report, digest, cells = _validate(store, spec, src)
         bbox = list(transform_bounds(src.crs, "EPSG:4326", *src.bounds)) if src.crs else []
         version = digest[:16]
@@ -86,8 +94,11 @@ def _validate(store: LayerStore, spec: RasterKind,
     a, b, c, d, e, f = src.transform[:6]
     if b or d:
         report.errors.append("栅格须为正北方向(无旋转)")
-    digest.update(json.dumps([a, b, c, d, e, f, src.nodata, str(src.dtypes[0])]).encode())
+    digest.update(json.dumps([a, b, c, d, e, f, src.width, src.height, src.nodata,
+                              str(src.dtypes[0])]).encode())
     band = src.read(1, masked=True)
+    if np.issubdtype(band.dtype, np.floating):
+        band = np.ma.masked_invalid(band)  # NaN cells are nodata whatever the header says
     digest.update(np.ascontiguousarray(band.filled(0)).tobytes())
     digest.update(np.ascontiguousarray(np.ma.getmaskarray(band)).tobytes())
     valid = band.compressed()

@@ -14,12 +14,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import rasterio
+import rasterio.features
 import shapely
 from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
 from spatial.crs import transform_geometry
+from spatial.errors import TooLargeError
 from spatial.geodesy import geodesic_area
+
+#: Largest window (cells) one site may read; ≈ 50 MB of uint8 and a bounded mask.
+MAX_WINDOW_CELLS = 50_000_000
 
 
 @dataclass
@@ -59,32 +64,45 @@ def zonal_cells(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> ZonalCe
     if c1 <= c0 or r1 <= r0:
         return None  # the raster does not reach the site
     win = Window(c0, r0, c1 - c0, r1 - r0)
+    if win.width * win.height > MAX_WINDOW_CELLS:
+        raise TooLargeError(
+            f"场址外包范围在栅格上超过 {MAX_WINDOW_CELLS // 1_000_000} 百万个像元，请分段提交",
+            "The site's extent covers too many raster cells; split the site",
+            code="site.raster_window_too_large")
     band = ds.read(1, window=win, masked=True)
     t = ds.window_transform(win)
     rows, cols = band.shape
-    xs = t.c + t.a * np.arange(cols + 1)
-    ys = t.f + t.e * np.arange(rows + 1)
-    x0, x1 = np.meshgrid(xs[:-1], np.ones(rows))[0], np.meshgrid(xs[1:], np.ones(rows))[0]
-    y0 = np.repeat(ys[:-1, None], cols, axis=1)
-    y1 = np.repeat(ys[1:, None], cols, axis=1)
-    boxes = shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1),
-                        np.maximum(y0, y1))
+    # Only cells the site touches get a geometry; the rest of the window costs one byte each.
+    touched = rasterio.features.geometry_mask([site], out_shape=(rows, cols), transform=t,
+                                              all_touched=True, invert=True)
+    r_idx, c_idx = np.nonzero(touched)
+    xa, xb = t.c + t.a * c_idx, t.c + t.a * (c_idx + 1)
+    ya, yb = t.f + t.e * r_idx, t.f + t.e * (r_idx + 1)
+    boxes = shapely.box(np.minimum(xa, xb), np.minimum(ya, yb), np.maximum(xa, xb),
+                        np.maximum(ya, yb))
     shapely.prepare(site)
-    hit = shapely.intersects(site, boxes)
-    frac = np.zeros(boxes.shape)
+    frac = np.zeros(len(boxes))
     inside = shapely.contains_properly(site, boxes)
     frac[inside] = 1.0
-    edge = hit & ~inside
+    edge = ~inside & shapely.intersects(site, boxes)
     if edge.any():
         frac[edge] = shapely.area(shapely.intersection(boxes[edge], site)) / shapely.area(
             boxes[edge])
-    row_area = np.array([_row_cell_area_m2(ds, win.row_off + r, boxes[r, 0])
-                         for r in range(rows)])
-    area = frac * row_area[:, None]
-    mask = np.ma.getmaskarray(band)
+    row_area = np.array([_row_cell_area_m2(ds, win.row_off + r, _cell(t, r)) for r in range(rows)])
+    area = frac * row_area[r_idx]
+    values = np.asarray(band.filled(0))[r_idx, c_idx]
+    valid = ~np.ma.getmaskarray(band)[r_idx, c_idx]
+    if np.issubdtype(values.dtype, np.floating):
+        valid &= np.isfinite(values)  # NaN cells are nodata whatever the header says
     keep = area > 0
     cell_size = float(np.sqrt(row_area.mean()))
-    return ZonalCells(np.asarray(band.filled(0))[keep], ~mask[keep], area[keep], cell_size, win)
+    return ZonalCells(values[keep], valid[keep], area[keep], cell_size, win)
+
+
+def _cell(t: rasterio.Affine, row: int) -> BaseGeometry:
+    xa, xb = t.c, t.c + t.a
+    ya, yb = t.f + t.e * row, t.f + t.e * (row + 1)
+    return shapely.box(min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
 
 
 def _is_4326(ds: rasterio.io.DatasetReader) -> bool:

@@ -196,3 +196,69 @@ def test_map_preview_shows_the_raster_thumbnail(client):
     assert len(f["thumbnail_bounds"]) == 4
     html = client.get(doc["links"]["map"]).text
     assert "L.imageOverlay" in html and "data:image/png;base64" in html
+
+
+def test_part_of_site_beyond_the_raster_is_unknown_not_ignored():
+    """A flat raster ending half-way across the site cannot pass it; a steep one reports the
+    share of the whole site (≈ 50 %), not 100 % of the covered half."""
+    flat = np.full((10, 10), 10.0, dtype=np.float32)
+    site = cell_box(7, 2, 13, 6)  # columns 10–13 lie beyond the raster
+    doc = _run("slope-steep-construction-share", site,
+               _world(raster_layer("slope_deg", flat, nodata=-1)),
+               {"industry": "K7010", "nature": "new"})
+    assert doc["verdict"] == "indeterminate"
+    steep = np.full((10, 10), 30.0, dtype=np.float32)
+    doc = _run("slope-steep-construction-share", site,
+               _world(raster_layer("slope_deg", steep, nodata=-1)),
+               {"industry": "K7010", "nature": "new"})
+    f = doc["findings"][0]
+    assert f["measure"]["share"] == pytest.approx(0.5, abs=0.01)
+
+
+def test_nan_cells_are_nodata_even_without_a_nodata_value():
+    data = np.full((10, 10), np.nan, dtype=np.float32)
+    data[:, :1] = 40.0
+    doc = _run("slope-steep-construction-share", cell_box(0, 2, 8, 6),
+               _world(raster_layer("slope_deg", data, nodata=None)),
+               {"industry": "K7010", "nature": "new"})
+    assert doc["verdict"] == "indeterminate"
+
+
+def test_rasters_of_different_shape_get_different_versions(tmp_path):
+    from spatial.rasterstore import import_raster
+    from spatial.store import LayerStore
+
+    store = LayerStore(tmp_path / "home")
+    a = write_tif(tmp_path / "a.tif", np.full((10, 40), 2, dtype=np.uint8))
+    b = write_tif(tmp_path / "b.tif", np.full((40, 10), 2, dtype=np.uint8))
+    meta = SourceMeta(title="t", accuracy_m=30)
+    va = import_raster(store, "eco_importance", a, meta, loaded_by="t")
+    vb = import_raster(store, "eco_importance", b, meta, loaded_by="t")
+    assert va.version != vb.version
+
+
+def test_vrt_disguised_as_tif_is_refused(tmp_path):
+    from spatial.errors import DataError
+    from spatial.rasterstore import import_raster
+    from spatial.store import LayerStore
+
+    vrt = tmp_path / "x.tif"
+    vrt.write_text('<VRTDataset rasterXSize="4" rasterYSize="1"><VRTRasterBand dataType="Byte" '
+                   'band="1" subClass="VRTRawRasterBand"><SourceFilename>/etc/passwd'
+                   '</SourceFilename></VRTRasterBand></VRTDataset>')
+    with pytest.raises(DataError):
+        import_raster(LayerStore(tmp_path / "home"), "eco_importance", vrt,
+                      SourceMeta(title="t", accuracy_m=30), loaded_by="t")
+
+
+def test_thin_long_site_stays_bounded():
+    """A long thin corridor only builds geometry for the cells it touches."""
+    import time
+
+    data = np.ones((2000, 2000), dtype=np.uint8)
+    lay = raster_layer("eco_importance", data)
+    from shapely.geometry import LineString
+    line = LineString([(X0, Y0), (X0 + 2000 * CELL, Y0 - 2000 * CELL)]).buffer(CELL / 10)
+    t0 = time.monotonic()
+    cells = zonal_cells(lay.dataset, line)
+    assert cells is not None and time.monotonic() - t0 < 5
