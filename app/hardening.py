@@ -57,7 +57,8 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 def _client(request: Request, trust_forwarded: bool) -> str:
     if trust_forwarded and (fwd := request.headers.get("x-forwarded-for")):
-        return fwd.split(",")[0].strip()
+        # the rightmost hop was added by our own proxy; the leftmost is the client's to forge
+        return fwd.split(",")[-1].strip()
     return request.client.host if request.client else "unknown"
 
 

@@ -21,6 +21,11 @@ def limit_body(app: FastAPI, default_bytes: int, larger: dict[str, int] | None =
         path = request.url.path
         max_bytes = next((n for prefix, n in (larger or {}).items() if path.startswith(prefix)),
                          default_bytes)
+        if (max_bytes > default_bytes and request.method in ("POST", "PUT", "PATCH")
+                and "authorization" not in request.headers):
+            # the large-limit routes all need a token: refuse before buffering anything
+            return problem(401, "auth.required", "此操作需要授权令牌(Authorization: Bearer …)",
+                           "This operation needs a bearer token", path)
         declared = request.headers.get("content-length")
         too_big = problem(413, "request.too_large", f"请求体超过 {max_bytes // 1024 // 1024} MB 上限",
                           "Request body exceeds the size limit", request.url.path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from spatial.errors import RedlineError
@@ -21,8 +22,21 @@ class PdfUnavailable(RedlineError):
     default_code = "report.pdf_unavailable"
 
 
+#: Each print starts a Chromium (~0.5–1 GB); at most two at a time per process.
+_PRINTERS = threading.BoundedSemaphore(2)
+
+
 def html_to_pdf(html: str, chromium: str) -> bytes:
-    """Print a self-contained HTML page to PDF bytes."""
+    """Print a self-contained HTML page to PDF bytes (at most two renders at once)."""
+    if not _PRINTERS.acquire(timeout=30):
+        raise PdfUnavailable("PDF 生成繁忙，请稍后重试", "PDF rendering is busy; retry later")
+    try:
+        return _render(html, chromium)
+    finally:
+        _PRINTERS.release()
+
+
+def _render(html: str, chromium: str) -> bytes:
     exe = shutil.which(chromium)
     if exe is None:
         raise PdfUnavailable("服务器未安装 Chromium，暂不能生成PDF；请使用浏览器打印HTML报告",

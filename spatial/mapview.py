@@ -7,6 +7,7 @@ configured, so the base map is drawn from our own district boundaries and rivers
 from __future__ import annotations
 
 import json
+from html import escape
 from typing import Any
 
 import folium
@@ -79,7 +80,7 @@ def _base_layers(fmap: folium.Map, layers: LayerSet, view: BaseGeometry) -> None
             continue
         idx = lay.tree.query(view)
         fc = _features([_clip(lay.geoms[i], view) for i in idx],
-                       [{"name": lay.attrs[i]["name"]} for i in idx])
+                       [{"name": escape(str(lay.attrs[i]["name"]))} for i in idx])
         if fc["features"]:
             folium.GeoJson(fc, name=title, style_function=lambda _, st=style: st,
                            tooltip=folium.GeoJsonTooltip(["name"], aliases=[alias])).add_to(fmap)
@@ -105,7 +106,7 @@ def _rings(fmap: folium.Map, layers: LayerSet, rules: RuleSet, site: BaseGeometr
             continue
         local = frame.to_local(_clip(shapely.union_all(lay.geoms[near]), view.buffer(0.1)))
         ring = _clip(frame.to_lonlat(local.buffer(w.distance_m, quad_segs=8)).boundary, view)
-        label = f"{'/'.join(str(v) for v in w.filter.values()) or lay.kind} {w.distance_m:g} 米"
+        label = escape(f"{'/'.join(str(v) for v in w.filter.values()) or lay.kind} {w.distance_m:g} 米")
         folium.GeoJson(mapping(ring), style_function=lambda _: {
             "color": "#8e44ad", "weight": 2, "dashArray": "8 6"}, tooltip=label).add_to(group)
     group.add_to(fmap)
@@ -127,8 +128,8 @@ def _finding_layer(fmap: folium.Map, layers: LayerSet, f: dict[str, Any],
         return
     geom = _clip(lay.geoms[f["feature"]["index"]], view)
     colour = _COLOURS[f["verdict"]]
-    name = f["feature"].get("name") or lay.version.meta.title
-    folium.GeoJson(mapping(geom), name=f"{f['verdict_zh']}:{f['title_zh'][:18]}",
+    name = escape(str(f["feature"].get("name") or lay.version.meta.title))
+    folium.GeoJson(mapping(geom), name=f"{f['verdict_zh']}:{escape(f['title_zh'][:18])}",
                    style_function=lambda _, c=colour: {"color": c, "weight": 2,
                                                        "fillColor": c, "fillOpacity": 0.25},
                    tooltip=f"{f['verdict_zh']} · {name} · {f['title_zh']}").add_to(fmap)

@@ -21,8 +21,8 @@ SITES = [
 FC = {"type": "FeatureCollection", "features": SITES}
 
 
-def test_api_batch_rows_equal_single_screenings(client, engine):
-    r = client.post("/api/v1/screenings/batch", json={
+def test_api_batch_rows_equal_single_screenings(client, engine, reviewer_headers):
+    r = client.post("/api/v1/screenings/batch", headers=reviewer_headers, json={
         "sites": FC, "radius_m": 100, "project": {"industry": "K7010", "nature": "new"}})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -40,11 +40,12 @@ def test_api_batch_rows_equal_single_screenings(client, engine):
     assert rows["D"]["error_code"] == "site.missing"
 
 
-def test_api_batch_limits(client):
+def test_api_batch_limits(client, reviewer_headers):
     many = {"type": "FeatureCollection", "features": [SITES[1]] * 501}
-    r = client.post("/api/v1/screenings/batch", json={"sites": many})
+    r = client.post("/api/v1/screenings/batch", json={"sites": many}, headers=reviewer_headers)
     assert r.status_code == 413 and r.json()["code"] == "batch.too_large"
-    r = client.post("/api/v1/screenings/batch", json={"sites": {"type": "Point"}})
+    r = client.post("/api/v1/screenings/batch", json={"sites": {"type": "Point"}},
+                    headers=reviewer_headers)
     assert r.status_code == 422 and r.json()["code"] == "batch.not_feature_collection"
 
 

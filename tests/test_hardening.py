@@ -84,3 +84,53 @@ def test_200mb_upload_is_refused_quickly_with_bounded_memory(demo_home):
     assert elapsed < 15
     assert growth < 80, f"server peak memory grew by {growth:.0f} MB"
     print(f"200 MB upload refused in {elapsed:.2f} s; server peak RSS grew {growth:.0f} MB")
+
+
+def test_a_bad_token_cannot_dodge_the_rate_limit(demo_home):
+    app = create_app(Settings(home=demo_home, anonymous_rate_per_minute=2))
+    with TestClient(app) as c:
+        r = c.post("/api/v1/screenings", json=POINT, headers={"Authorization": "Bearer garbage"})
+        assert r.status_code == 401 and r.json()["code"] == "auth.invalid"
+
+
+def test_batch_needs_a_token(client):
+    r = client.post("/api/v1/screenings/batch", json={"sites": {"type": "FeatureCollection",
+                                                                "features": []}})
+    assert r.status_code == 401
+
+
+def test_large_uploads_without_a_token_are_refused_before_reading(client):
+    r = client.post("/api/v1/layers/eco_redline/versions", content=iter([b"x" * 1024] * 10),
+                    headers={"content-type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 401 and r.json()["code"] == "auth.required"
+
+
+def test_forwarded_for_uses_the_proxy_hop(demo_home):
+    app = create_app(Settings(home=demo_home, anonymous_rate_per_minute=2,
+                              trust_forwarded_for=True))
+    with TestClient(app) as c:
+        codes = [c.post("/api/v1/screenings", json=POINT,
+                        headers={"X-Forwarded-For": f"10.0.0.{i}, 192.168.1.5"}).status_code
+                 for i in range(4)]
+    assert codes == [201, 201, 429, 429]  # forging the leftmost address does not help
+
+
+def test_layer_names_are_escaped_in_the_map_preview(tmp_path):
+    import geopandas as gpd
+
+    from spatial.store import SourceMeta
+
+    app = create_app(Settings(home=tmp_path / "home", anonymous_rate_per_minute=0))
+    store = app.state.engine.store
+    rivers = store.read(store.active_versions()["river"])
+    rivers.loc[rivers["name"] == "嘉陵江", "name"] = "嘉陵江<img src=x onerror=alert(1)>"
+    rivers["class"] = rivers["class"].astype(str)
+    store.import_frame("river", gpd.GeoDataFrame(rivers, crs="EPSG:4326"),
+                       SourceMeta(title="river-xss", accuracy_m=1100), loaded_by="t",
+                       activate=True)
+    with TestClient(app) as c:
+        doc = c.post("/api/v1/screenings", json={
+            "site": {"type": "Point", "coordinates": [106.451142, 29.618444]}, "radius_m": 50,
+            "project": {"industry": "K7010", "nature": "new"}}).json()
+        html = c.get(doc["links"]["map"]).text
+    assert "<img src=x" not in html and "onerror=alert(1)>" not in html

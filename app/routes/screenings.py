@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from app.deps import EngineDep
 from app.pdf import html_to_pdf
 from app.schemas import ProjectIn, ScreeningCreate, VerdictOut, problem_responses
-from app.security import ReviewerDep
+from app.security import CallerDep, ReviewerDep
 from app.state import Engine
 from spatial import batch
 from spatial.errors import InputError, NotFoundError, RequestTimeout, TooLargeError
@@ -44,7 +44,7 @@ router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=p
             "corridor_width_m": {"type": "number"}, "accuracy_m": {"type": "number"}}}},
     }}},
 )
-async def create_screening(request: Request, engine: EngineDep) -> JSONResponse:
+async def create_screening(request: Request, engine: EngineDep, who: CallerDep) -> JSONResponse:
     """Screen a site given as GeoJSON/WKT (JSON body) or as an uploaded file (multipart)."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
@@ -74,8 +74,8 @@ class BatchIn(BaseModel):
     corridor_width_m: float | None = Field(None, gt=0, le=100_000)
 
 
-@router.post("/batch", summary="批量筛查(同步，≤500个地块) / Batch screening (synchronous)")
-async def batch_screen(body: BatchIn, engine: EngineDep) -> dict[str, Any]:
+@router.post("/batch", summary="批量筛查(同步，≤500个地块，需审批员令牌) / Batch (reviewer)")
+async def batch_screen(body: BatchIn, engine: EngineDep, who: ReviewerDep) -> dict[str, Any]:
     """One row per site (verdict, rule ids, nearest distances, or an error row); each row equals
     screening that site alone. Larger inventories: ``redline batch`` on the command line."""
     feats = body.sites.get("features") if body.sites.get("type") == "FeatureCollection" else None
