@@ -46,3 +46,40 @@ def test_corrupt_backup_is_refused(tmp_path, monkeypatch):
         fh.write(b"garbage")
     with pytest.raises(InputError):
         restore(tmp_path / "bk", tmp_path / "new")
+
+
+def test_backup_with_a_damaged_layer_file_is_refused_and_home_untouched(tmp_path):
+    from spatial.backup import backup, restore
+    from spatial.errors import InputError
+
+    engine = open_engine(Settings(home=tmp_path / "home"))
+    backup(engine.store, tmp_path / "bk")
+    victim = next((tmp_path / "bk" / "layers").rglob("*.gpkg"))
+    victim.write_bytes(victim.read_bytes()[:100])
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    (existing / "keep.txt").write_text("x")
+    with pytest.raises(InputError) as exc:
+        restore(tmp_path / "bk", existing, force=True)
+    assert exc.value.code == "backup.corrupt"
+    assert (existing / "keep.txt").exists()  # nothing was touched
+
+
+def test_catalogue_paths_escaping_the_directory_are_refused(tmp_path):
+    import json
+    import sqlite3
+
+    from spatial.backup import backup, restore
+    from spatial.errors import InputError
+
+    engine = open_engine(Settings(home=tmp_path / "home"))
+    backup(engine.store, tmp_path / "bk")
+    with sqlite3.connect(tmp_path / "bk" / "catalog.sqlite") as con:
+        con.execute("UPDATE layer_versions SET path = '../escape/secret.txt' WHERE kind = 'river'")
+    manifest = json.loads((tmp_path / "bk" / "redline-backup.json").read_text())
+    from spatial.backup import _sha256
+    manifest["files"]["catalog.sqlite"] = _sha256(tmp_path / "bk" / "catalog.sqlite")
+    (tmp_path / "bk" / "redline-backup.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError) as exc:
+        restore(tmp_path / "bk", tmp_path / "new")
+    assert exc.value.code == "backup.unsafe_path"
