@@ -160,3 +160,16 @@ def test_phone_viewport_and_keyboard(browser, service):
     pg.screenshot(path=str(ARTIFACTS / "web-phone.png"), full_page=True)
     assert errors == []
     ctx.close()
+
+
+def test_raster_finding_shows_share_and_thumbnail(page):
+    jinyun_core = (106.312309, 29.728557)
+    _draw_square(page, *jinyun_core, d=0.003)
+    _pick_industry(page, "K7010", "K7010")
+    page.click("#submit")
+    page.wait_for_selector("#result:not([hidden])")
+    assert "栅格占比" in page.inner_text("#findings")
+    item = page.locator("#findings li", has_text="极重要").first
+    item.click()
+    page.wait_for_selector("img.leaflet-image-layer")
+    page.screenshot(path=str(ARTIFACTS / "web-raster.png"))

@@ -195,6 +195,8 @@ function measureText(m) {
     return m.distance_m === null ? `距离 > ${m.threshold_m} 米` : `距离 ${m.distance_m} 米 / 阈值 ${m.threshold_m} 米`;
   if (m.overlap_m2 !== undefined) return `重叠 ${m.overlap_m2} m²(占场址 ${(m.overlap_share * 100).toFixed(1)}%)`;
   if (m.outside_m2 !== undefined) return `范围外 ${m.outside_m2} m²(${(m.outside_share * 100).toFixed(1)}%)`;
+  if (m.share !== undefined)
+    return `栅格占比 ${(m.share * 100).toFixed(1)}%(${m.area_m2} m²，像元约 ${m.cell_size_m} 米)`;
   return "";
 }
 function verdictLabel(v, zh) { return state.lang === "en" ? VERDICT_EN[v] : zh; }
@@ -236,6 +238,12 @@ function showResult(doc, fresh) {
 
 async function highlightFinding(f, zoom) {
   highlight.clearLayers();
+  if (f.thumbnail && f.thumbnail_bounds) {
+    const [w, s, e, n] = f.thumbnail_bounds;
+    highlight.addLayer(L.imageOverlay(f.thumbnail, [[s, w], [n, e]], { opacity: 0.75 }));
+    if (zoom) map.fitBounds([[s, w], [n, e]]);
+    return;
+  }
   if (!f.layer || !f.feature) return;
   try {
     const feat = await getJSON(`/ogc/collections/${f.layer.kind}/items/${f.feature.index + 1}`);
