@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import secrets
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +15,9 @@ import rasterio.shutil
 import shapely
 from rasterio.warp import transform_bounds
 
-from spatial.errors import ConflictError, DataError, NotFoundError
+from spatial.errors import DataError, NotFoundError
 from spatial.layerkinds import RASTER_KINDS, RasterKind
-from spatial.store import LayerStore, LayerVersion, SourceMeta, _activate, audit, now_iso
+from spatial.store import LayerStore, LayerVersion, SourceMeta
 from spatial.validation import ValidationReport
 
 #: Largest raster accepted (cells): a 30 m grid of all Chongqing is ≈ 92 M cells.
@@ -54,28 +53,9 @@ def import_raster(store: LayerStore, kind: str, path: Path, meta: SourceMeta, *,
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
-    with store.connect() as con:
-        row = con.execute("SELECT meta FROM layer_versions WHERE kind=? AND version=?",
-                          (kind, version)).fetchone()
-        if row and json.loads(row[0]) != json.loads(json.dumps(asdict(meta))):
-            raise ConflictError(f"相同内容已存储为版本 {version}，但元数据不同", "Same content, other "
-                                "metadata", code="layer.version_exists")
-        if not row:
-            con.execute("INSERT INTO layer_versions VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (kind, version, digest, cells, json.dumps([round(v, 7) for v in bbox]),
-                         json.dumps(asdict(meta), ensure_ascii=False),
-                         json.dumps(asdict(report), ensure_ascii=False),
-                         target.relative_to(store.home).as_posix(), loaded_by, now_iso()))
-            audit(con, loaded_by, "import_refused" if report.errors else "import", kind, version,
-                  {"cells": cells, "errors": report.errors[:5]})
-        if activate and not report.errors:
-            _activate(con, kind, version, loaded_by)
-    if report.errors:
-        raise DataError("栅格校验未通过：" + "；".join(report.errors[:5]),
-                        "Raster validation failed: " + "; ".join(report.errors[:5]),
-                        code="layer.validation_failed",
-                        details={"version": version, "report": asdict(report)})
-    return store.get_version(kind, version)
+    return store.record_version(kind, version, digest, cells, [round(v, 7) for v in bbox], meta,
+                                report, target, loaded_by=loaded_by, activate=activate,
+                                detail={"cells": cells}, what=("栅格", "Raster"))
 
 
 def _validate(store: LayerStore, spec: RasterKind,

@@ -32,7 +32,7 @@ import yaml
 
 from spatial.errors import ConflictError, DataError, NotFoundError, StoreBusyError
 from spatial.layerkinds import KINDS, is_raster
-from spatial.validation import compare, validate_frame
+from spatial.validation import ValidationReport, compare, validate_frame
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS layer_versions (
@@ -235,6 +235,19 @@ class LayerStore:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
         bbox = [round(float(v), 7) for v in clean.total_bounds] if len(clean) else []
+        return self.record_version(kind, version, sha, len(clean), bbox, meta, report, target,
+                                   loaded_by=loaded_by, activate=activate,
+                                   detail={"features": len(clean)}, what=("图层", "Layer"))
+
+    def record_version(self, kind: str, version: str, sha: str, count: int, bbox: list[float],
+                       meta: SourceMeta, report: ValidationReport, target: Path, *,
+                       loaded_by: str, activate: bool, detail: dict[str, Any],
+                       what: tuple[str, str]) -> LayerVersion:
+        """Enter a written (or refused) version in the catalogue, audit it, optionally activate.
+
+        Shared by vector and raster imports. Same content with other metadata is a conflict
+        (versions are immutable); a version with errors is recorded and raises DataError.
+        """
         with self.connect() as con:
             exists = con.execute("SELECT meta FROM layer_versions WHERE kind=? AND version=?",
                                  (kind, version)).fetchone()
@@ -246,20 +259,19 @@ class LayerStore:
             if not exists:
                 con.execute(
                     "INSERT INTO layer_versions VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (kind, version, sha, len(clean), json.dumps(bbox),
+                    (kind, version, sha, count, json.dumps(bbox),
                      json.dumps(asdict(meta), ensure_ascii=False),
                      json.dumps(asdict(report), ensure_ascii=False),
-                     target.relative_to(self.home).as_posix(), loaded_by,
-                     now_iso()),
+                     target.relative_to(self.home).as_posix(), loaded_by, now_iso()),
                 )
                 action = "import_refused" if report.errors else "import"
                 audit(con, loaded_by, action, kind, version,
-                      {"features": len(clean), "errors": report.errors[:5]})
+                      {**detail, "errors": report.errors[:5]})
             if activate and not report.errors:
                 _activate(con, kind, version, loaded_by)
         if report.errors:
-            raise DataError("图层校验未通过：" + "；".join(report.errors[:5]),
-                            "Layer validation failed: " + "; ".join(report.errors[:5]),
+            raise DataError(f"{what[0]}校验未通过：" + "；".join(report.errors[:5]),
+                            f"{what[1]} validation failed: " + "; ".join(report.errors[:5]),
                             code="layer.validation_failed",
                             details={"version": version, "report": asdict(report)})
         return self.get_version(kind, version)
