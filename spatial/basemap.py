@@ -11,13 +11,28 @@ from shapely.geometry import mapping
 
 from spatial.geodesy import _frame
 from spatial.layerset import LayerSet
-from spatial.ruleset import RuleSet
+from spatial.ruleset import RuleSet, Where
 
 #: Transverse Mercator through the middle of Chongqing; scale error < 0.1 % across the city,
 #: which is invisible at page scale (the engine measures in per-site frames).
 _CQ = (107.75, 30.0)
 _VALUE_ZH = {"mainstem": "长江干流", "important_tributary": "重要支流", "tributary": "一般支流"}
 _CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def distance_tests(layers: LayerSet, rules: RuleSet) -> list[Where]:
+    """Each distinct (layer, filter, distance) that a ``within_distance`` rule tests."""
+    seen: set[str] = set()
+    out = []
+    for rule in rules.rules:
+        w = rule.where
+        if w.predicate != "within_distance" or w.layer not in layers.layers or w.distance_m is None:
+            continue
+        sig = json.dumps([w.layer, w.filter, w.distance_m], sort_keys=True, ensure_ascii=False)
+        if sig not in seen:
+            seen.add(sig)
+            out.append(w)
+    return out
 
 
 def distance_rings(layers: LayerSet, rules: RuleSet) -> dict[str, Any]:
@@ -29,16 +44,9 @@ def distance_rings(layers: LayerSet, rules: RuleSet) -> dict[str, Any]:
     frame = _frame(*_CQ)
     admin = layers.layers.get("admin_district")
     clip = shapely.union_all(admin.geoms).envelope if admin is not None else None
-    seen: set[str] = set()
     features = []
-    for rule in rules.rules:
-        w = rule.where
-        if w.predicate != "within_distance" or w.layer not in layers.layers or w.distance_m is None:
-            continue
-        sig = json.dumps([w.layer, w.filter, w.distance_m], sort_keys=True, ensure_ascii=False)
-        if sig in seen:
-            continue
-        seen.add(sig)
+    for w in distance_tests(layers, rules):
+        assert w.layer is not None and w.distance_m is not None
         lay = layers.layers[w.layer]
         geoms = lay.geoms[lay.mask(w.filter)]
         if not len(geoms):

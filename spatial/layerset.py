@@ -22,17 +22,10 @@ from spatial.layerkinds import is_raster
 from spatial.store import LayerStore, LayerVersion, plain_value
 
 
-@dataclass
-class IndexedLayer:
-    """One layer version: geometries (lon/lat, prepared), attributes and an STRtree."""
+class _Versioned:
+    """What vector and raster layers share: their stored version's kind and accuracy."""
 
     version: LayerVersion
-    geoms: np.ndarray
-    attrs: list[dict[str, Any]]
-    tree: shapely.STRtree
-    coverage: BaseGeometry | None = None
-    _masks: dict[str, np.ndarray] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def kind(self) -> str:
@@ -43,6 +36,19 @@ class IndexedLayer:
     def accuracy_m(self) -> float:
         """Stated positional accuracy of the layer in metres."""
         return float(self.version.meta.accuracy_m or 0.0)
+
+
+@dataclass
+class IndexedLayer(_Versioned):
+    """One layer version: geometries (lon/lat, prepared), attributes and an STRtree."""
+
+    version: LayerVersion
+    geoms: np.ndarray
+    attrs: list[dict[str, Any]]
+    tree: shapely.STRtree
+    coverage: BaseGeometry | None = None
+    _masks: dict[str, np.ndarray] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def mask(self, flt: dict[str, Any]) -> np.ndarray:
         """Boolean array: which features match an attribute filter (cached per filter)."""
@@ -76,22 +82,12 @@ class IndexedLayer:
 
 
 @dataclass
-class RasterLayer:
+class RasterLayer(_Versioned):
     """An open raster version (read windowed, per request, under the engine's lock)."""
 
     version: LayerVersion
     dataset: rasterio.io.DatasetReader
     coverage: BaseGeometry | None = None
-
-    @property
-    def kind(self) -> str:
-        """Raster kind name."""
-        return self.version.kind
-
-    @property
-    def accuracy_m(self) -> float:
-        """Stated positional accuracy in metres."""
-        return float(self.version.meta.accuracy_m or 0.0)
 
 
 @dataclass

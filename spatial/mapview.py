@@ -6,7 +6,6 @@ configured, so the base map is drawn from our own district boundaries and rivers
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Any
 
@@ -16,6 +15,7 @@ from branca.element import Element
 from shapely.geometry import box, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from spatial.basemap import distance_tests
 from spatial.geodesy import degree_margin, local_frame
 from spatial.layerset import LayerSet
 from spatial.ruleset import RuleSet
@@ -90,16 +90,9 @@ def _rings(fmap: folium.Map, layers: LayerSet, rules: RuleSet, site: BaseGeometr
            view: BaseGeometry) -> None:
     """Buffer rings of every distance rule whose features are near the site."""
     frame = local_frame(site)
-    done: set[str] = set()
     group = folium.FeatureGroup(name="距离控制线(已检测)")
-    for rule in rules.rules:
-        w = rule.where
-        if w.predicate != "within_distance" or w.layer not in layers.layers:
-            continue
-        key = json.dumps([w.layer, w.filter, w.distance_m], sort_keys=True, ensure_ascii=False)
-        if key in done:
-            continue
-        done.add(key)
+    for w in distance_tests(layers, rules):
+        assert w.layer is not None and w.distance_m is not None
         lay = layers.layers[w.layer]
         near = lay.candidates(view, w.filter)
         if not len(near):
