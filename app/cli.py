@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from app.settings import Settings
 from app.state import Engine, open_engine
 from spatial import batch
 from spatial.backup import backup, restore
+from spatial.batchio import BatchWriter
+from spatial.daskrun import run_dask
 from spatial.errors import DataError, InputError, RedlineError
 from spatial.layerkinds import is_raster
 from spatial.layerload import LayerSource, read_layer
@@ -46,14 +51,21 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("json", "table"), default="json")
 
     bt = sub.add_parser("batch", help="批量筛查地块 / screen many sites")
-    bt.add_argument("sites_file", type=Path, help="GeoJSON FeatureCollection（每个要素一个地块）")
+    bt.add_argument("sites_file", type=Path,
+                    help="地块文件：GeoJSON FeatureCollection、zip 打包的 shapefile、GeoPackage、KML/KMZ")
     bt.add_argument("--out", type=Path, required=True, help="结果文件 .geojson 或 .csv")
     bt.add_argument("--industry")
     bt.add_argument("--nature", choices=NATURES)
     bt.add_argument("--type", dest="ptype", choices=TYPES, default="project")
-    bt.add_argument("--crs")
+    bt.add_argument("--crs", help="地块坐标系(默认取文件自带的坐标系，否则 WGS84/CGCS2000)")
     bt.add_argument("--radius-m", type=float)
     bt.add_argument("--width-m", type=float)
+    bt.add_argument("--engine", choices=("local", "dask"), default="local",
+                    help="local：本机工作进程(默认)；dask：经 dask-geopandas 在 Dask 上运行")
+    bt.add_argument("--scheduler", help="Dask 调度器地址，如 tcp://10.0.0.5:8786(默认本机 LocalCluster)")
+    bt.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="本机工作进程数 / LocalCluster 的 worker 数(默认 CPU 核数)")
+    bt.add_argument("--no-progress", action="store_true", help="不显示进度条")
 
     r = sub.add_parser("rerun", help="按原图层版本复现一次筛查 / re-run a stored screening")
     r.add_argument("screening_id")
@@ -173,37 +185,46 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _batch(args: argparse.Namespace, engine: Engine) -> int:
-    try:
-        fc = json.loads(args.sites_file.read_text(encoding="utf-8-sig"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"无法读取地块文件：{args.sites_file}", f"Cannot read {args.sites_file}",
-                         code="batch.unreadable") from exc
-    features = fc.get("features") if isinstance(fc, dict) else None
-    if not isinstance(features, list) or not features:
-        raise InputError("地块文件须为含要素的 GeoJSON FeatureCollection",
-                         "The sites file must be a GeoJSON FeatureCollection with features",
-                         code="batch.not_feature_collection")
-    if args.out.suffix.lower() not in (".geojson", ".json", ".csv"):
+    out_fmt = args.out.suffix.lower()
+    if out_fmt not in (".geojson", ".json", ".csv"):
         raise InputError("--out 须为 .geojson 或 .csv", "--out must end in .geojson or .csv",
                          code="batch.out_format")
+    if args.workers < 1:
+        raise InputError("--workers 至少为 1", "--workers must be at least 1",
+                         code="batch.workers_invalid")
+    features, file_crs = batch.read_sites(args.sites_file)
     project = {k: v for k, v in {"industry": args.industry, "nature": args.nature,
                                  "type": args.ptype}.items() if v}
-    opts = batch.BatchOptions(project, args.crs, args.radius_m, args.width_m)
+    opts = batch.BatchOptions(project, args.crs or file_crs, args.radius_m, args.width_m)
+    where = batch.where_for(engine.service, engine.settings.rules_dir)
+    bar = tqdm(total=len(features), unit="地块", disable=args.no_progress, file=sys.stderr,
+               dynamic_ncols=True, desc="批量筛查")
 
     def progress(done: int, total: int, rate: float) -> None:
-        eta = (total - done) / rate if rate else 0
-        print(f"\r已完成 {done}/{total}  {rate:.1f} 个/秒  剩余约 {eta:.0f} 秒", end="",
-              file=sys.stderr, flush=True)
+        bar.update(done - bar.n)
+        bar.set_postfix_str(f"{rate:.0f} 个/秒")
 
-    results = list(batch.rows(engine.service, features, opts, progress))
-    print(file=sys.stderr)
-    text = batch.to_csv(results) if args.out.suffix.lower() == ".csv" else batch.to_geojson(results)
+    if args.engine == "dask":
+        chunks = run_dask(where, features, opts, scheduler=args.scheduler,
+                          workers=args.workers, progress=progress)
+    elif args.workers == 1 or len(features) <= batch.CHUNK:
+        chunks = ([r] for r in batch.rows(engine.service, features, opts, progress))
+    else:
+        chunks = batch.run(where, features, opts, workers=args.workers, progress=progress)
     tmp = args.out.with_name(args.out.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(args.out)  # never a half-written result file
-    counts = {v: sum(r["verdict"] == v for r in results)
-              for v in ("forbid", "restrict", "pass", "indeterminate", "error")}
-    print("；".join(f"{k} {n}" for k, n in counts.items()))
+    writer = BatchWriter(tmp, "csv" if out_fmt == ".csv" else "geojson")
+    try:
+        for chunk in chunks:
+            writer.write(chunk)
+    except KeyboardInterrupt:
+        writer.close()
+        bar.close()
+        print(f"已中断：已完成的 {writer.count} 行保存在 {tmp}", file=sys.stderr)
+        return 130
+    writer.close()
+    bar.close()
+    tmp.replace(args.out)  # never a half-written result file under the final name
+    print("；".join(f"{k} {n}" for k, n in writer.counts.items()))
     return 0
 
 

@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors, hardening
 from app.limits import limit_body
-from app.routes import layers, meta, ogc, screenings, web
+from app.routes import batch, layers, meta, ogc, screenings, web
 from app.settings import REPO_ROOT, Settings
 from app.state import open_engine
 from spatial import __version__
@@ -25,8 +25,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine = engine
     errors.install(app)
-    limit_body(app, settings.max_body_bytes, {"/api/v1/layers/": settings.max_upload_bytes})
+    limit_body(app, settings.max_body_bytes, {"/api/v1/layers/": settings.max_upload_bytes,
+                                              "/api/v1/screenings/batch": settings.max_upload_bytes})
     hardening.install(app, settings)
+    app.include_router(batch.router)  # before /screenings/{id}, which would match "batch"
     app.include_router(screenings.router)
     app.include_router(meta.router)
     app.include_router(layers.router)
@@ -34,4 +36,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "app" / "static"), name="static")
     engine.service.cache.active()  # index the active layers now, not on the first request
+    engine.jobs().resume_interrupted()  # batch jobs of a crashed or restarted process
     return app

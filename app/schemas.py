@@ -81,3 +81,19 @@ class Problem(BaseModel):
     message_zh: str
     message_en: str
     instance: str | None = None
+
+
+def json_or_file_body(json_schema: str, *, accuracy: bool = True) -> dict[str, Any]:
+    """OpenAPI ``requestBody`` of a route taking either JSON (``json_schema``) or a multipart
+    upload with the file and the same options as form fields."""
+    fields: dict[str, Any] = {
+        "file": {"type": "string", "format": "binary"},
+        "project": {"type": "string", "description": "ProjectIn as JSON text"},
+        "crs": {"type": "string"}, "radius_m": {"type": "number"},
+        "corridor_width_m": {"type": "number"}}
+    if accuracy:
+        fields["accuracy_m"] = {"type": "number"}
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{json_schema}"}},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                           "properties": fields}}}}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -30,6 +31,10 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = Field(False, description="Behind a proxy: key clients by "
                                                           "X-Forwarded-For")
     cors_origins: list[str] = Field(default_factory=list, description="CORS origins; off if empty")
+    batch_sync_max: int = Field(200, ge=0, description="Largest batch answered synchronously")
+    batch_max_sites: int = Field(1_000_000, gt=0, description="Largest batch job")
+    batch_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, gt=0,
+                               description="Worker processes of a batch job")
     request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one screening")
     chromium: str = Field("/usr/bin/chromium", description="Chromium used to print PDF reports")
 

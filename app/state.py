@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.settings import Settings
+from spatial.jobs import JobManager
 from spatial.ruleset import RuleSet, load_ruleset
 from spatial.service import ScreeningService
 from spatial.store import LayerStore
@@ -18,6 +19,14 @@ class Engine:
     store: LayerStore
     rules: RuleSet
     service: ScreeningService
+    _jobs: JobManager | None = None
+
+    def jobs(self) -> JobManager:
+        """The batch job manager (created on first use; the CLI never needs one)."""
+        if self._jobs is None:
+            self._jobs = JobManager(self.service, self.settings.rules_dir,
+                                    workers=self.settings.batch_workers)
+        return self._jobs
 
 
 def open_engine(settings: Settings, *, seed: bool | None = None) -> Engine:

@@ -1,22 +1,39 @@
-"""Screen many sites (a parcel inventory) one by one with the same engine as a single
-screening: each result row equals screening that site alone; a bad site gets an error row and
-never stops the batch."""
+"""Screen many sites (a parcel inventory) with the same engine as a single screening.
+
+Each result row equals screening that site alone; a bad or failing site gets an error row and
+never stops the batch. Sites are screened in chunks: a chunk's sites are parsed, their index
+questions answered in bulk (spatial.bulk), then each is screened. Chunks run in worker
+processes (both cores; GEOS prepared geometries are per process), or on Dask (spatial.daskrun).
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import logging
+import multiprocessing as mp
+import tempfile
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
-from spatial.errors import RedlineError
+from spatial import engine as engine_mod
+from spatial.archive import extract_zip
+from spatial.bulk import prefetch
+from spatial.errors import InputError, RedlineError
 from spatial.service import ScreeningRequest, ScreeningService
+from spatial.site import Site
+from spatial.vectorfiles import main_member, read_vector, shapefile_encoding
 
 PROJECT_KEYS = ("industry", "nature", "type", "activity", "flags")
+VERDICTS = ("forbid", "restrict", "pass", "indeterminate", "error")
+CHUNK = 200
 Progress = Callable[[int, int, float], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,61 +46,225 @@ class BatchOptions:
     corridor_width_m: float | None = None
 
 
-def rows(service: ScreeningService, features: list[dict[str, Any]], opts: BatchOptions,
-         progress: Progress | None = None) -> Iterator[dict[str, Any]]:
-    """One result row per feature, in order; ``progress(done, total, rate)`` after each."""
-    total = len(features)
-    start = time.monotonic()
-    for i, feature in enumerate(features):
-        yield _row(service, i, feature, opts)
-        if progress:
-            elapsed = max(time.monotonic() - start, 1e-9)
-            progress(i + 1, total, (i + 1) / elapsed)
+@dataclass(frozen=True)
+class Where:
+    """Where a worker finds the data: the data directory, the rules and the pinned versions."""
+
+    home: str
+    rules_dir: str
+    versions: dict[str, str]
+    rules_sha256: str
 
 
-def _row(service: ScreeningService, i: int, feature: dict[str, Any],
-         opts: BatchOptions) -> dict[str, Any]:
+def request_for(feature: Any, opts: BatchOptions) -> tuple[dict[str, Any], ScreeningRequest]:
+    """The row's identity and the screening request for one feature (properties override)."""
     props = dict(feature.get("properties") or {}) if isinstance(feature, dict) else {}
     project = {**opts.project, **{k: props[k] for k in PROJECT_KEYS if k in props}}
-    base: dict[str, Any] = {"index": i, "site_id": props.get("id", props.get("name", i))}
-    try:
-        geometry = feature.get("geometry") if isinstance(feature, dict) else None
-        doc = service.evaluate(ScreeningRequest(
-            site=geometry, project=project, crs=opts.crs,
-            radius_m=props.get("radius_m", opts.radius_m),
-            corridor_width_m=props.get("corridor_width_m", opts.corridor_width_m)))
-    except RedlineError as exc:
-        return {**base, "verdict": "error", "error_code": exc.code, "error": exc.message_zh,
-                "geometry": None}
+    geometry = feature.get("geometry") if isinstance(feature, dict) else None
+    req = ScreeningRequest(site=geometry, project=project, crs=opts.crs,
+                           radius_m=props.get("radius_m", opts.radius_m),
+                           corridor_width_m=props.get("corridor_width_m", opts.corridor_width_m))
+    return {"site_id": props.get("id", props.get("name"))}, req
+
+
+def row_from_doc(base: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+    """A result row from a verdict document (what a single screening would report)."""
     return {**base, "verdict": doc["verdict"], "error_code": None, "error": None,
             "forbid_rules": [f["rule_id"] for f in doc["findings"] if f["verdict"] == "forbid"],
             "restrict_rules": [f["rule_id"] for f in doc["findings"] if f["verdict"] == "restrict"],
             "not_evaluated": [g["code"] for g in doc["not_evaluated"]],
             "nearest_m": {n["label_zh"]: n["distance_m"] for n in doc.get("nearest", [])},
-            "area_m2": doc["site"]["area_m2"], "geometry": doc["site"]["geometry"]}
+            "area_m2": doc["site"]["area_m2"],
+            # plain JSON (lists, not tuples): rows read back from a job or Dask compare equal
+            "geometry": json.loads(json.dumps(doc["site"]["geometry"]))}
 
 
-def to_geojson(results: Iterable[dict[str, Any]]) -> str:
-    """Rows as a FeatureCollection (the screened footprint; properties = the row)."""
-    feats = [{"type": "Feature", "geometry": r.get("geometry"),
-              "properties": {k: v for k, v in r.items() if k != "geometry"}} for r in results]
-    return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False)
+def error_row(base: dict[str, Any], code: str, message: str) -> dict[str, Any]:
+    """The row of a site that could not be screened."""
+    return {**base, "verdict": "error", "error_code": code, "error": message, "geometry": None,
+            "forbid_rules": [], "restrict_rules": [], "not_evaluated": [], "nearest_m": {},
+            "area_m2": None}
 
 
-def to_csv(results: Iterable[dict[str, Any]]) -> str:
-    """Rows as CSV: one line per site, rule ids joined with ';', distances as columns."""
-    results = list(results)
-    labels = sorted({k for r in results for k in (r.get("nearest_m") or {})})
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["index", "site_id", "verdict", "forbid_rules", "restrict_rules",
-                "not_evaluated", "area_m2", *[f"距{label}_m" for label in labels],
-                "error_code", "error"])
+def screen_chunk(service: ScreeningService, features: list[Any], opts: BatchOptions,
+                 start: int = 0, versions: dict[str, str] | None = None,
+                 indices: list[int] | None = None) -> list[dict[str, Any]]:
+    """Rows for features numbered ``indices`` (default: consecutive from ``start``), with the
+    index questions of all of them answered in bulk first."""
+    layers = service.layers(versions)
+    prepared: list[tuple[dict[str, Any], Any, Site | None]] = []
+    for k, feature in enumerate(features):
+        base, req = request_for(feature, opts)
+        index = indices[k] if indices is not None else start + k
+        base = {"index": index,
+                "site_id": base["site_id"] if base["site_id"] is not None else index}
+        try:
+            good, project = service.prepare(req)
+            prepared.append((base, project, good))
+        except RedlineError as exc:
+            prepared.append((error_row(base, exc.code, exc.message_zh), None, None))
+    hits = prefetch([p[2] for p in prepared], service.ruleset, layers)
+    rows = []
+    for (base, project, site), site_hits in zip(prepared, hits, strict=True):
+        if site is None:
+            rows.append(base)
+            continue
+        try:
+            doc = service.geos(engine_mod.screen, site, project, layers, service.ruleset,
+                               site_hits)
+            rows.append(row_from_doc(base, doc))
+        except RedlineError as exc:
+            rows.append(error_row(base, exc.code, exc.message_zh))
+        except Exception as exc:  # one site's unexpected failure must not stop the batch
+            log.exception("batch site %s failed", base["index"])
+            rows.append(error_row(base, "internal.site_failed",
+                                  f"该地块筛查出错({type(exc).__name__})，其余地块不受影响"))
+    return rows
+
+
+def rows(service: ScreeningService, features: list[Any], opts: BatchOptions,
+         progress: Progress | None = None) -> Iterator[dict[str, Any]]:
+    """One row per feature, in order, in this process; ``progress(done, total, rate)``."""
+    total, start = len(features), time.monotonic()
+    for a in range(0, total, CHUNK):
+        yield from screen_chunk(service, features[a:a + CHUNK], opts, a)
+        if progress:
+            done = min(a + CHUNK, total)
+            progress(done, total, done / max(time.monotonic() - start, 1e-9))
+
+
+# -- input ---------------------------------------------------------------------------------
+
+SITE_FILE_SUFFIXES = (".geojson", ".json", ".zip", ".gpkg", ".kml", ".kmz")
+
+
+def read_sites(path: Path) -> tuple[list[dict[str, Any]], str | None]:
+    """The features of a parcel file and its CRS (None = lon/lat or stated by the user).
+
+    GeoJSON is read as JSON, so every feature (even one without geometry) becomes a row;
+    zipped shapefiles (encoding detected as for layers), GeoPackage and KML/KMZ through GDAL.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SITE_FILE_SUFFIXES:
+        raise InputError(f"不支持的地块文件类型：{suffix or '(无扩展名)'}；支持 "
+                         f"{', '.join(SITE_FILE_SUFFIXES)}", f"Unsupported sites file: {suffix}",
+                         code="batch.unsupported_format")
+    if not path.exists():
+        raise InputError(f"文件不存在：{path.name}", f"File not found: {path.name}",
+                         code="file.not_found")
+    if suffix in (".geojson", ".json"):
+        try:
+            fc = json.loads(path.read_bytes().decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError("地块文件不是有效的 UTF-8 GeoJSON", "The sites file is not valid GeoJSON",
+                             code="batch.unreadable") from exc
+        return features_of(fc), None
+    with tempfile.TemporaryDirectory(prefix="redline-batch-") as tmp:
+        target, encoding = path, None
+        if suffix in (".zip", ".kmz"):
+            target = main_member(extract_zip(path, Path(tmp)), suffix)
+            if target.suffix.lower() == ".shp":
+                encoding, _ = shapefile_encoding(target)
+        gdf = read_vector(target, encoding=encoding)
+    crs = gdf.crs.to_string() if gdf.crs is not None else None
+    if crs in ("EPSG:4326", "OGC:CRS84", "EPSG:4490"):
+        crs = None
+    return features_of(json.loads(gdf.to_json(na="drop", drop_id=True))), crs
+
+
+def features_of(fc: Any) -> list[dict[str, Any]]:
+    """The features of a FeatureCollection; a clear 4xx for anything else or an empty one."""
+    feats = fc.get("features") if isinstance(fc, dict) and fc.get("type") == "FeatureCollection" \
+        else None
+    if not isinstance(feats, list) or not feats:
+        raise InputError("地块须为含要素的 GeoJSON FeatureCollection",
+                         "Sites must be a FeatureCollection with features",
+                         code="batch.not_feature_collection")
+    return feats
+
+
+# -- worker processes ----------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def worker_service(where: Where) -> ScreeningService:
+    """This process's engine for ``where`` (built once per process and kept)."""
+    key = json.dumps(asdict(where), sort_keys=True)
+    service = _WORKER.get(key)
+    if service is None:
+        from spatial.ruleset import load_ruleset
+        from spatial.store import LayerStore
+
+        ruleset = load_ruleset(Path(where.rules_dir))
+        if ruleset.sha256 != where.rules_sha256:
+            raise InputError("工作进程的规则集与提交方不一致", "Worker rules differ from the caller's",
+                             code="batch.rules_mismatch")
+        service = ScreeningService(LayerStore(Path(where.home)), ruleset)
+        service.layers(where.versions)  # index once, before the first chunk
+        _WORKER.clear()
+        _WORKER[key] = service
+    return service
+
+
+def _work(where: Where, features: list[Any], opts: BatchOptions, start: int
+          ) -> list[dict[str, Any]]:
+    return screen_chunk(worker_service(where), features, opts, start, where.versions)
+
+
+def warm(where: Where) -> None:
+    """Build this process's engine for ``where`` now (before timing or the first chunk)."""
+    worker_service(where)
+
+
+def where_for(service: ScreeningService, rules_dir: Path) -> Where:
+    """Pin the currently active versions, so every chunk sees the same layers."""
+    versions = {k: v for k, v in service.layers().key}
+    return Where(str(service.store.home), str(rules_dir), versions, service.ruleset.sha256)
+
+
+def run(where: Where, features: list[Any], opts: BatchOptions, *, workers: int = 2,
+        progress: Progress | None = None, cancel: threading.Event | None = None,
+        skip: int = 0, chunk: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
+    """Screen ``features[skip:]`` in worker processes; yields chunks of rows in order.
+
+    At most two chunks per worker are in flight (bounded memory for a million sites). Stops
+    early, without yielding further chunks, when ``cancel`` is set.
+    """
+    total = len(features)
+    started = time.monotonic()
+    ctx = mp.get_context("spawn")  # never fork a process that has threads (the service)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for ready in [pool.submit(warm, where) for _ in range(workers)]:
+            ready.result()  # every worker indexes the layers before the clock starts
+        started = time.monotonic()
+        pending: deque[Future[list[dict[str, Any]]]] = deque()
+        starts = iter(range(skip, total, chunk))
+        done = skip
+
+        def submit() -> None:
+            a = next(starts, None)
+            if a is not None:
+                pending.append(pool.submit(_work, where, features[a:a + chunk], opts, a))
+
+        for _ in range(workers * 2):
+            submit()
+        while pending:
+            if cancel is not None and cancel.is_set():
+                for f in pending:
+                    f.cancel()
+                return
+            out = pending.popleft().result()
+            submit()
+            done += len(out)
+            if progress:
+                progress(done, total, (done - skip) / max(time.monotonic() - started, 1e-9))
+            yield out
+
+
+def counts(results: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Number of rows per verdict (incl. ``error``)."""
+    out = dict.fromkeys(VERDICTS, 0)
     for r in results:
-        near = r.get("nearest_m") or {}
-        w.writerow([r["index"], r["site_id"], r["verdict"], ";".join(r.get("forbid_rules") or []),
-                    ";".join(r.get("restrict_rules") or []),
-                    ";".join(r.get("not_evaluated") or []), r.get("area_m2") or "",
-                    *["" if near.get(label) is None else near[label] for label in labels],
-                    r.get("error_code") or "", r.get("error") or ""])
-    return out.getvalue()
+        out[r["verdict"]] += 1
+    return out

@@ -30,8 +30,13 @@ _ATTR_ZH = {"industry": "行业代码", "nature": "建设性质",
                                "请提供4位小类代码)"}
 
 
-def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet) -> dict[str, Any]:
-    """Screen a site and return the verdict document (without id, timestamps and links)."""
+def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
+           hits: dict[tuple[str, float], Any] | None = None) -> dict[str, Any]:
+    """Screen a site and return the verdict document (without id, timestamps and links).
+
+    ``hits`` are index hits for the site found beforehand in bulk (spatial.bulk): the same
+    answers the rules would get by asking the index one by one.
+    """
     gaps: list[dict[str, Any]] = []
     inside = _inside_coverage(site, layers, gaps)
     findings: list[dict[str, Any]] = []
@@ -40,6 +45,8 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet) -> 
     if inside is not None:
         # Rules are judged on the part of the site the dataset covers; the rest is a gap.
         ctx = Context.create(inside, layers)
+        if hits and inside is site:
+            ctx.hits.update(hits)
         districts = _districts(ctx)
         for rule in ruleset.rules:
             fnd = _evaluate_rule(rule, ctx, project, ruleset, districts, gaps)
@@ -126,8 +133,11 @@ def _districts(ctx: Context) -> list[dict[str, Any]]:
     admin = ctx.layers.layers["admin_district"]
     site_ll = ctx.site.footprint
     out = []
-    for i in admin.candidates(site_ll, {}):
-        area = geodesic_area(shapely.intersection(site_ll, admin.geoms[i]))
+    for i in ctx.candidates(admin, site_ll, {}):
+        if shapely.contains_properly(admin.geoms[i], site_ll):  # prepared: the common case
+            area = ctx.site_area_m2
+        else:
+            area = geodesic_area(shapely.intersection(site_ll, admin.geoms[i]))
         if area > 0:
             out.append({"adcode": admin.attrs[i]["adcode"], "name": admin.attrs[i]["name"],
                         "overlap_m2": area})
@@ -183,7 +193,7 @@ def _scoped(ctx: Context, adcodes: tuple[str, ...]) -> Context:
     if cached is not None:
         return cached
     admin = ctx.layers.layers["admin_district"]
-    idx = admin.candidates(ctx.site.footprint, {"adcode": list(adcodes)})
+    idx = ctx.candidates(admin, ctx.site.footprint, {"adcode": list(adcodes)})
     part = shapely.intersection(ctx.site.footprint, shapely.union_all(admin.geoms[idx]))
     polys = [g for g in shapely.get_parts(part) if g.geom_type == "Polygon"]
     if shapely.covers(shapely.union_all(admin.geoms[idx]), ctx.site.footprint) or not polys:

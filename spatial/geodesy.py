@@ -25,11 +25,28 @@ _EARTH_M_PER_DEG = 111_320.0
 
 
 def geodesic_area(geom: BaseGeometry) -> float:
-    """Ellipsoidal area in m² of a lon/lat (Multi)Polygon; 0 for other geometry types."""
+    """Ellipsoidal area in m² of a lon/lat (Multi)Polygon; 0 for other geometry types.
+
+    Each ring is measured on its own and counted by absolute value (exteriors add, holes
+    subtract), so the result does not depend on ring orientation: ``Geod.geometry_area_perimeter``
+    sums signed areas, which cancels parts of a MultiPolygon drawn in opposite directions.
+    """
     if geom.is_empty:
         return 0.0
-    area, _ = GEOD.geometry_area_perimeter(geom)
-    return abs(area)
+    polys = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
+    if not polys:
+        return 0.0
+    total = 0.0
+    for poly in polys:
+        rings = shapely.get_rings(poly)
+        xy = shapely.get_coordinates(rings)
+        ends = np.cumsum(shapely.get_num_coordinates(rings))
+        start = 0
+        for k, end in enumerate(ends):
+            area, _ = GEOD.polygon_area_perimeter(xy[start:end, 0], xy[start:end, 1])
+            total += abs(area) if k == 0 else -abs(area)
+            start = end
+    return total
 
 
 def geodesic_length(geom: BaseGeometry) -> float:
@@ -92,9 +109,13 @@ def _frame(lon0: float, lat0: float) -> LocalFrame:
         cache = _THREAD.frames = OrderedDict()
     frame = cache.get((lon0, lat0))
     if frame is None:
-        proj = f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m"
-        fwd = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
-        inv = Transformer.from_crs(proj, "EPSG:4326", always_xy=True)
+        # An explicit PROJ pipeline (the operation from_crs would pick, without the search
+        # through the CRS database): ~0.1 ms to build instead of ~10 ms, which matters when a
+        # batch of parcels spread over a province needs a frame for each site.
+        tm = f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=GRS80"
+        deg = "+proj=unitconvert +xy_in=deg +xy_out=rad"
+        fwd = Transformer.from_pipeline(f"+proj=pipeline +step {deg} +step {tm}")
+        inv = Transformer.from_pipeline(f"+proj=pipeline +step +inv {tm} +step +inv {deg}")
         frame = cache[(lon0, lat0)] = LocalFrame(lon0, lat0, fwd, inv)
         if len(cache) > _MAX_FRAMES:
             cache.popitem(last=False)

@@ -48,13 +48,25 @@ class IndexedLayer(_Versioned):
     tree: shapely.STRtree
     coverage: BaseGeometry | None = None
     _masks: dict[str, np.ndarray] = field(default_factory=dict)
+    _by_id: dict[int, tuple[dict[str, Any], np.ndarray]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._all = np.ones(len(self.attrs), dtype=bool)
 
     def mask(self, flt: dict[str, Any]) -> np.ndarray:
         """Boolean array: which features match an attribute filter (cached per filter)."""
+        if not flt:
+            return self._all
+        by_id = self._by_id.get(id(flt))
+        if by_id is not None and by_id[0] is flt:
+            return by_id[1]  # rule filters are long-lived objects: skip the key
         key = json.dumps(flt, sort_keys=True, ensure_ascii=False)
         cached = self._masks.get(key)
         if cached is not None:
+            if len(self._by_id) > 1024:  # throwaway filter dicts must not pile up
+                self._by_id.clear()
+            self._by_id[id(flt)] = (flt, cached)
             return cached
         m = np.ones(len(self.attrs), dtype=bool)
         for attr, want in flt.items():
@@ -64,14 +76,33 @@ class IndexedLayer(_Versioned):
             self._masks[key] = m
         return m
 
+    def query(self, geom: BaseGeometry, within_deg: float = 0.0) -> np.ndarray:
+        """Sorted indices of all features within ``within_deg`` of ``geom`` (0: intersecting)."""
+        pairs = self.query_many(np.array([geom], dtype=object), np.array([within_deg]))
+        return np.sort(pairs[1])
+
+    def query_many(self, geoms: np.ndarray, within_deg: np.ndarray) -> np.ndarray:
+        """(2, k) array of (input index, feature index) pairs: features intersecting each input
+        geometry, or within its ``within_deg`` where that is > 0.
+
+        The index narrows by bounding box; the exact test then runs on the layer's prepared
+        geometries (``STRtree.query(predicate=…)`` would prepare the small input instead and
+        test it against every vertex of a large district or river polygon).
+        """
+        minx, miny, maxx, maxy = shapely.bounds(geoms).T
+        d = np.maximum(within_deg, 0.0)
+        pairs = self.tree.query(shapely.box(minx - d, miny - d, maxx + d, maxy + d))
+        src, hit = pairs
+        near = within_deg[src] > 0
+        keep = np.empty(len(src), dtype=bool)
+        keep[~near] = shapely.intersects(self.geoms[hit[~near]], geoms[src[~near]])
+        keep[near] = shapely.dwithin(self.geoms[hit[near]], geoms[src[near]], within_deg[src[near]])
+        return pairs[:, keep]
+
     def candidates(self, geom: BaseGeometry, flt: dict[str, Any], *,
                    within_deg: float = 0.0) -> np.ndarray:
         """Indices of filtered features whose geometry is within ``within_deg`` of ``geom``."""
-        if within_deg > 0:
-            idx = self.tree.query(geom, predicate="dwithin", distance=within_deg)
-        else:
-            idx = self.tree.query(geom, predicate="intersects")
-        idx = np.sort(idx)
+        idx = self.query(geom, within_deg)
         return idx[self.mask(flt)[idx]] if len(idx) else idx
 
     def feature_public(self, i: int) -> dict[str, Any]:
@@ -155,6 +186,14 @@ class LayerSetCache:
         self._lock = threading.Lock()
         self._building: dict[tuple[tuple[str, str], ...], threading.Lock] = {}
 
+    def cached(self, key: tuple[tuple[str, str], ...]) -> LayerSet | None:
+        """The set for exactly these (kind, version) pairs if it is already built."""
+        with self._lock:
+            hit = self._sets.get(key)
+            if hit is not None:
+                self._sets.move_to_end(key)
+            return hit
+
     def get(self, versions: dict[str, LayerVersion]) -> LayerSet:
         """The LayerSet for exactly these versions, building it on first use."""
         key = tuple(sorted((k, v.version) for k, v in versions.items()))
@@ -180,4 +219,5 @@ class LayerSetCache:
 
     def active(self) -> LayerSet:
         """The LayerSet of the currently active versions."""
-        return self.get(self.store.active_versions())
+        hit = self.cached(self.store.active_key())
+        return hit if hit is not None else self.get(self.store.active_versions())

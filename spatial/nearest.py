@@ -32,7 +32,7 @@ def nearest_constraints(ctx: Context) -> list[dict[str, Any]]:
         if lay is None:
             continue
         best: tuple[float, int] | None = None
-        for i in lay.candidates(ctx.site.footprint, flt, within_deg=degree_margin(REACH_M, ctx.lat)):
+        for i in ctx.candidates(lay, ctx.site.footprint, flt, REACH_M):
             part = clip_near(lay.geoms[i], ctx.site.footprint, degree_margin(REACH_M + 200, ctx.lat))
             if part.is_empty:
                 continue

@@ -42,6 +42,9 @@ class Context:
     site_area_m2: float
     memo: dict[str, Outcome] = field(default_factory=dict)
     scopes: dict[str, Context] = field(default_factory=dict)
+    #: raw index hits for the site footprint per (kind, reach in metres); a batch fills it in
+    #: bulk beforehand (spatial.bulk), a single screening fills it as rules ask
+    hits: dict[tuple[str, float], np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def create(cls, site: Site, layers: LayerSet) -> Context:
@@ -50,6 +53,23 @@ class Context:
 
         frame = local_frame(site.footprint)
         return cls(site, layers, frame, frame.to_local(site.footprint), site.area_m2)
+
+    def candidates(self, lay: IndexedLayer, geom: BaseGeometry, flt: dict[str, Any],
+                   reach_m: float = 0.0) -> np.ndarray:
+        """Indices of filtered features of ``lay`` within ``reach_m`` of ``geom`` (sorted).
+
+        Queries for the site footprint itself are kept per (kind, reach): many rules ask the
+        same layer the same question with different attribute filters.
+        """
+        if geom is not self.site.footprint:
+            return lay.candidates(geom, flt, within_deg=degree_margin(reach_m, self.lat)
+                                  if reach_m > 0 else 0.0)
+        key = (lay.kind, float(reach_m))
+        idx = self.hits.get(key)
+        if idx is None:
+            idx = lay.query(geom, degree_margin(reach_m, self.lat) if reach_m > 0 else 0.0)
+            self.hits[key] = idx
+        return idx[lay.mask(flt)[idx]] if len(idx) else idx
 
     def layer(self, kind: str) -> IndexedLayer:
         """The active layer of a kind, or MissingLayer."""
@@ -100,9 +120,22 @@ def register(cls: type[Predicate]) -> type[Predicate]:
     return cls
 
 
+_KEYS: dict[int, tuple[Where, str]] = {}
+
+
+def memo_key(where: Where) -> str:
+    """The spatial test of a ``where`` as a string (districts excluded), computed once."""
+    hit = _KEYS.get(id(where))
+    if hit is None or hit[0] is not where:
+        hit = (where, json.dumps(where.model_dump(exclude={"districts"}), sort_keys=True,
+                                 ensure_ascii=False))
+        _KEYS[id(where)] = hit
+    return hit[1]
+
+
 def evaluate(ctx: Context, where: Where) -> Outcome:
     """Evaluate ``where`` with memoisation (many rules share the same spatial test)."""
-    key = json.dumps(where.model_dump(exclude={"districts"}), sort_keys=True, ensure_ascii=False)
+    key = memo_key(where)
     hit = ctx.memo.get(key)
     if hit is None:
         hit = REGISTRY[where.predicate].evaluate(ctx, where)
@@ -127,7 +160,7 @@ def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_l
                     *, min_m2: float = 0.0, min_share: float = 0.0) -> Outcome:
     """Shared logic of ``intersects`` and ``inside_district``."""
     acc = lay.accuracy_m + ctx.site.accuracy_m
-    idx = lay.candidates(site_ll, flt)
+    idx = ctx.candidates(lay, site_ll, flt)
     areas: list[tuple[int, float]] = []
     polygonal = []
     for i in idx:
@@ -156,7 +189,7 @@ def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_l
             for i, _ in areas
         )
         return Outcome(True, borderline, lay, best, len(areas), measure)
-    near = (lay.candidates(site_ll, flt, within_deg=degree_margin(acc, ctx.lat)) if acc
+    near = (ctx.candidates(lay, site_ll, flt, acc) if acc
             else np.empty(0, dtype=int))
     best_d, best_i = None, None
     for i in near:
@@ -198,7 +231,7 @@ class WithinDistance(Predicate):
         acc = lay.accuracy_m + ctx.site.accuracy_m
         reach = threshold + acc
         site_ll = ctx.site.footprint
-        idx = lay.candidates(site_ll, where.filter, within_deg=degree_margin(reach, ctx.lat))
+        idx = ctx.candidates(lay, site_ll, where.filter, reach)
         dists: list[tuple[float, int]] = []
         for i in idx:
             part = clip_near(lay.geoms[i], site_ll, degree_margin(reach + 200, ctx.lat))
@@ -231,7 +264,7 @@ class Outside(Predicate):
         lay = ctx.layer(where.layer)
         acc = lay.accuracy_m + ctx.site.accuracy_m
         site_ll = ctx.site.footprint
-        idx = lay.candidates(site_ll, where.filter)
+        idx = ctx.candidates(lay, site_ll, where.filter)
         best_i, best_area, inside = None, 0.0, False
         for i in idx:
             if shapely.covers(lay.geoms[i], site_ll):
@@ -265,7 +298,7 @@ class InsideDistrict(Predicate):
         site_ll = ctx.site.footprint
         if where.minus is not None:
             minus = ctx.layer(where.minus.layer)
-            idx = minus.candidates(site_ll, where.minus.filter)
+            idx = ctx.candidates(minus, site_ll, where.minus.filter)
             if len(idx):
                 site_ll = shapely.difference(site_ll, shapely.union_all(minus.geoms[idx]))
             if site_ll.is_empty:
@@ -305,7 +338,7 @@ class RasterShare(Predicate):
         site_ll = ctx.site.footprint
         if where.layer:
             lay = ctx.layer(where.layer)
-            idx = lay.candidates(site_ll, where.filter)
+            idx = ctx.candidates(lay, site_ll, where.filter)
             site_ll = (shapely.intersection(site_ll, shapely.union_all(lay.geoms[idx]))
                        if len(idx) else shapely.Polygon())
             if geodesic_area(site_ll) <= 0:
@@ -320,7 +353,8 @@ class RasterShare(Predicate):
                 else _OPS[cond.op](values, cond.value))
         hit = cells.area_where(mask)
         # the share is of the whole site: parts beyond the raster's extent are unknown, like nodata
-        total = max(geodesic_area(site_ll), cells.total_m2)
+        site_m2 = ctx.site_area_m2 if site_ll is ctx.site.footprint else geodesic_area(site_ll)
+        total = max(site_m2, cells.total_m2)
         unknown = cells.nodata_m2 + (total - cells.total_m2)
         share = hit / total
         nodata_share = unknown / total

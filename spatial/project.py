@@ -170,7 +170,22 @@ def _any_hit(tokens: list[str], industry: Industry, catalogue: IndustryCatalogue
     return None if any(h is None for h in hits) else False
 
 
+_HITS: dict[tuple[str, str, int], bool | None] = {}
+
+
 def _industry_hit(token: str, industry: Industry, catalogue: IndustryCatalogue) -> bool | None:
+    # The answer depends only on the token, the code and the catalogue: cached, because every
+    # rule asks it of every site of a batch.
+    key = (token, industry.code, id(catalogue))
+    if key not in _HITS:
+        if len(_HITS) > 100_000:
+            _HITS.clear()
+        _HITS[key] = _industry_hit_uncached(token, industry, catalogue)
+    return _HITS[key]
+
+
+def _industry_hit_uncached(token: str, industry: Industry, catalogue: IndustryCatalogue
+                           ) -> bool | None:
     prefixes = catalogue.categories[token].codes if token in catalogue.categories else (token,)
     if token in industry.categories or any(industry.code.startswith(p) for p in prefixes):
         return True

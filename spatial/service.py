@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 
 from spatial import engine
 from spatial.errors import ConflictError, InputError, NotFoundError
-from spatial.layerset import LayerSetCache
+from spatial.layerset import LayerSet, LayerSetCache
 from spatial.project import Project
 from spatial.ruleset import RuleSet
-from spatial.site import build_site
+from spatial.site import Site, build_site
 from spatial.siteformats import parse_file, parse_object, parse_text
 from spatial.store import LayerStore, now_iso
 
@@ -70,9 +70,8 @@ class ScreeningService:
         # processes (uvicorn --workers), not threads.
         self._geos_lock = threading.Lock()
 
-    def evaluate(self, req: ScreeningRequest, versions: dict[str, str] | None = None
-                 ) -> dict[str, Any]:
-        """Screen without storing; ``versions`` pins kind → version (default: active set)."""
+    def prepare(self, req: ScreeningRequest) -> tuple[Site, Project]:
+        """Parse and check the site and the project of a request (no layers involved)."""
         if req.site is None:
             raise InputError("缺少场址 site", "The request has no site", code="site.missing")
         try:
@@ -85,11 +84,19 @@ class ScreeningService:
                           corridor_width_m=req.corridor_width_m, accuracy_m=req.accuracy_m,
                           input_format=req.input_format or raw.format,
                           notes=[*(req.notes or []), *raw.warnings])
-        project = Project.from_dict(req.project, self.ruleset.catalogue)
+        return site, Project.from_dict(req.project, self.ruleset.catalogue)
+
+    def layers(self, versions: dict[str, str] | None = None) -> LayerSet:
+        """The indexed layer set: the active one, or exactly the pinned kind → version."""
         if versions is None:
-            layers = self.cache.active()
-        else:
-            layers = self.cache.get({k: self.store.get_version(k, v) for k, v in versions.items()})
+            return self.cache.active()
+        return self.cache.get({k: self.store.get_version(k, v) for k, v in versions.items()})
+
+    def evaluate(self, req: ScreeningRequest, versions: dict[str, str] | None = None
+                 ) -> dict[str, Any]:
+        """Screen without storing; ``versions`` pins kind → version (default: active set)."""
+        site, project = self.prepare(req)
+        layers = self.layers(versions)
         with self._geos_lock:
             return engine.screen(site, project, layers, self.ruleset)
 

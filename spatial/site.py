@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -41,9 +42,9 @@ class Site:
     warnings: list[str] = field(default_factory=list)
     input_format: str = "geojson"
 
-    @property
+    @cached_property
     def area_m2(self) -> float:
-        """Geodesic area of the footprint."""
+        """Geodesic area of the footprint (computed once per Site)."""
         return geodesic_area(self.footprint)
 
     def as_dict(self) -> dict[str, Any]:
@@ -63,7 +64,7 @@ class Site:
             "corridor_width_m": self.corridor_width_m,
             "accuracy_m": self.accuracy_m,
             "warnings": list(self.warnings),
-            "geometry": mapping(shapely.set_precision(self.footprint, 1e-7)),
+            "geometry": mapping(shapely.set_precision(self.footprint, 1e-7, mode="pointwise")),
         }
 
 

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -52,6 +53,12 @@ CREATE TABLE IF NOT EXISTS screenings (
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL, revoked_at TEXT);
+CREATE TABLE IF NOT EXISTS batch_jobs (
+    id TEXT PRIMARY KEY, created_at TEXT NOT NULL, created_by TEXT, status TEXT NOT NULL,
+    total INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, counts TEXT NOT NULL,
+    options TEXT NOT NULL, pinned TEXT NOT NULL, runner TEXT, started_at TEXT,
+    started_epoch REAL, resumed_from INTEGER NOT NULL DEFAULT 0, finished_at TEXT,
+    message TEXT);
 CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
@@ -118,6 +125,7 @@ class LayerStore:
             con.executescript(_SCHEMA)  # executescript manages its own transaction
         finally:
             con.close()
+        self._local = threading.local()
 
     @contextmanager
     def connect(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -148,6 +156,21 @@ class LayerStore:
 
     def _version(self, row: tuple[Any, ...]) -> LayerVersion:
         return _row_to_version(row, self.home)
+
+    def active_key(self) -> tuple[tuple[str, str], ...]:
+        """The (kind, version) pairs active now: one indexed read, no connection set-up.
+
+        Each thread keeps one read connection (reopened if the catalogue file was replaced by a
+        restore); in WAL mode an autocommit SELECT always sees the latest committed activation.
+        """
+        ino = os.stat(self.db_path).st_ino
+        con = getattr(self._local, "con", None)
+        if con is None or self._local.ino != ino:
+            if con is not None:
+                con.close()
+            con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+            self._local.con, self._local.ino = con, ino
+        return tuple(sorted(con.execute("SELECT kind, version FROM active").fetchall()))
 
     def active_versions(self) -> dict[str, LayerVersion]:
         """The active version of every kind, read in one statement (a consistent set)."""

@@ -1,7 +1,7 @@
 """Zonal statistics of a site over a raster, weighted by true cell area.
 
-Method: read only the window covering the site; for every cell of the window compute the exact
-fraction of the cell covered by the site (polygon–cell intersection in the raster's CRS, so
+Method: read only the window covering the site; for every cell of the window take the exact
+fraction of the cell covered by the site (computed by exactextract in the raster's CRS, so
 partial cells at the boundary count by their covered area, not all-or-nothing); multiply by the
 cell's ellipsoidal area in m² (computed per row: cell areas vary with latitude, not along a row
 of a north-up grid). Error: the planar-to-ellipsoidal ratio is taken as constant within a cell,
@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import rasterio
-import rasterio.features
+import rasterio.windows
 import shapely
+from exactextract import exact_extract
+from exactextract.raster import NumPyRasterSource
 from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
@@ -72,22 +74,7 @@ def zonal_cells(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> ZonalCe
     band = ds.read(1, window=win, masked=True)
     t = ds.window_transform(win)
     rows, cols = band.shape
-    # Only cells the site touches get a geometry; the rest of the window costs one byte each.
-    touched = rasterio.features.geometry_mask([site], out_shape=(rows, cols), transform=t,
-                                              all_touched=True, invert=True)
-    r_idx, c_idx = np.nonzero(touched)
-    xa, xb = t.c + t.a * c_idx, t.c + t.a * (c_idx + 1)
-    ya, yb = t.f + t.e * r_idx, t.f + t.e * (r_idx + 1)
-    boxes = shapely.box(np.minimum(xa, xb), np.minimum(ya, yb), np.maximum(xa, xb),
-                        np.maximum(ya, yb))
-    shapely.prepare(site)
-    frac = np.zeros(len(boxes))
-    inside = shapely.contains_properly(site, boxes)
-    frac[inside] = 1.0
-    edge = ~inside & shapely.intersects(site, boxes)
-    if edge.any():
-        frac[edge] = shapely.area(shapely.intersection(boxes[edge], site)) / shapely.area(
-            boxes[edge])
+    r_idx, c_idx, frac = _coverage(site, rows, cols, rasterio.windows.bounds(win, ds.transform))
     row_area = np.array([_row_cell_area_m2(ds, win.row_off + r, _cell(t, r)) for r in range(rows)])
     area = frac * row_area[r_idx]
     values = np.asarray(band.filled(0))[r_idx, c_idx]
@@ -99,14 +86,40 @@ def zonal_cells(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> ZonalCe
     return ZonalCells(values[keep], valid[keep], area[keep], cell_size, win)
 
 
+def _coverage(site: BaseGeometry, rows: int, cols: int, bounds: tuple[float, ...]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, column and exact covered fraction of every window cell the site touches.
+
+    exactextract computes the fractions (it walks the polygon's edges through the grid); the
+    window's values are read by us, so nodata and NaN cells stay under our control.
+    """
+    grid = NumPyRasterSource(np.zeros((rows, cols), dtype=np.uint8), *bounds)
+    out = exact_extract(grid, [{"type": "Feature", "properties": {},
+                                "geometry": site.__geo_interface__}],
+                        ["cell_id", "coverage"], output="geojson")
+    if not out:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0)
+    props = out[0]["properties"]
+    ids = np.asarray(props["cell_id"], dtype=np.int64)
+    return ids // cols, ids % cols, np.asarray(props["coverage"], dtype=float)
+
+
 def _cell(t: rasterio.Affine, row: int) -> BaseGeometry:
     xa, xb = t.c, t.c + t.a
     ya, yb = t.f + t.e * row, t.f + t.e * (row + 1)
     return shapely.box(min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
 
 
+_GEO: dict[str, bool] = {}
+
+
 def _is_4326(ds: rasterio.io.DatasetReader) -> bool:
-    return ds.crs is not None and ds.crs.to_epsg() in (4326, 4490)
+    """Whether the raster is in geographic lon/lat (cached per file: to_epsg is slow)."""
+    hit = _GEO.get(ds.name)
+    if hit is None:
+        hit = _GEO[ds.name] = ds.crs is not None and ds.crs.to_epsg() in (4326, 4490)
+    return hit
 
 
 _ROW_AREAS: dict[tuple[str, int], float] = {}

@@ -5,8 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
+import time
+import zipfile
+
+import numpy as np
+import pytest
+import shapely
 
 from app.cli import main
+from benchmarks import stressdata
+from spatial import batch
+from spatial import engine as engine_mod
+from spatial.daskrun import run_dask
+from spatial.errors import RedlineError
+from spatial.jobs import JobManager
 from spatial.service import ScreeningRequest
 
 SITES = [
@@ -41,12 +54,17 @@ def test_api_batch_rows_equal_single_screenings(client, engine, reviewer_headers
 
 
 def test_api_batch_limits(client, reviewer_headers):
-    many = {"type": "FeatureCollection", "features": [SITES[1]] * 501}
-    r = client.post("/api/v1/screenings/batch", json={"sites": many}, headers=reviewer_headers)
+    many = {"type": "FeatureCollection", "features": [SITES[1]] * 201}
+    r = client.post("/api/v1/screenings/batch?mode=sync", json={"sites": many},
+                    headers=reviewer_headers)
     assert r.status_code == 413 and r.json()["code"] == "batch.too_large"
     r = client.post("/api/v1/screenings/batch", json={"sites": {"type": "Point"}},
                     headers=reviewer_headers)
     assert r.status_code == 422 and r.json()["code"] == "batch.not_feature_collection"
+    r = client.post("/api/v1/screenings/batch", json={"sites": FC})
+    assert r.status_code == 401
+    r = client.get("/api/v1/screenings/batch/nope", headers=reviewer_headers)
+    assert r.status_code == 404 and r.json()["code"] == "batch.job_not_found"
 
 
 def test_cli_batch_writes_csv_and_geojson_with_progress(demo_home, tmp_path, monkeypatch, capsys):
@@ -57,8 +75,8 @@ def test_cli_batch_writes_csv_and_geojson_with_progress(demo_home, tmp_path, mon
     assert main(["batch", str(sites), "--industry", "K7010", "--nature", "new",
                  "--radius-m", "100", "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "已完成 4/4" in captured.err and "error 2" in captured.out
-    table = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert "批量筛查" in captured.err and "4/4" in captured.err and "error 2" in captured.out
+    table = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert [r["verdict"] for r in table] == ["forbid", "pass", "error", "error"]
     assert "jialing-1km-chemical-risk-ban" in table[0]["forbid_rules"]
     gj = tmp_path / "out.geojson"
@@ -67,3 +85,191 @@ def test_cli_batch_writes_csv_and_geojson_with_progress(demo_home, tmp_path, mon
     fc = json.loads(gj.read_text(encoding="utf-8"))
     assert len(fc["features"]) == 4 and fc["features"][0]["properties"]["site_id"] == "A"
     assert main(["batch", str(tmp_path / "nope.geojson"), "--out", str(gj)]) == 2
+
+
+# -- bulk path, worker processes, Dask, jobs ----------------------------------------------
+
+SHAPINGBA = ("500106",)
+
+
+def _alone(engine, features, opts):
+    """Rows as screening each site alone through the single-screening entry point."""
+    out = []
+    for i, f in enumerate(features):
+        ident, req = batch.request_for(f, opts)
+        base = {"index": i, "site_id": ident["site_id"] if ident["site_id"] is not None else i}
+        try:
+            out.append(batch.row_from_doc(base, engine.service.evaluate(req)))
+        except RedlineError as exc:
+            out.append(batch.error_row(base, exc.code, exc.message_zh))
+    return out
+
+
+@pytest.fixture(scope="module")
+def parcels():
+    """400 seeded parcels in 沙坪坝 (where the demo layers are) and 200 across Chongqing."""
+    near = stressdata.parcels(400, seed=11, adcodes=SHAPINGBA, broken_share=0.02)["features"]
+    far = stressdata.parcels(200, seed=12)["features"]
+    return near + far
+
+
+def test_bulk_rows_are_identical_to_screening_each_site_alone(engine, parcels):
+    opts = batch.BatchOptions({"nature": "new"}, radius_m=80)
+    rows = batch.screen_chunk(engine.service, parcels, opts)
+    assert rows == _alone(engine, parcels, opts)
+    c = batch.counts(rows)
+    # the fixture must exercise every outcome, or the equality above proves little
+    assert c["forbid"] > 10 and c["restrict"] > 10 and c["indeterminate"] > 10 and c["error"] > 3
+    assert any(r["nearest_m"].get("嘉陵江") for r in rows)
+
+
+def test_worker_processes_and_dask_give_the_in_process_rows(engine, parcels):
+    opts = batch.BatchOptions({"industry": "C2614", "nature": "new"})
+    expected = batch.screen_chunk(engine.service, parcels, opts)
+    where = batch.where_for(engine.service, engine.settings.rules_dir)
+    seen = []
+    pooled = [r for chunk in batch.run(where, parcels, opts, workers=2, chunk=97,
+                                       progress=lambda d, t, rate: seen.append((d, t)))
+              for r in chunk]
+    assert pooled == expected
+    assert seen[-1] == (len(parcels), len(parcels)) and len(seen) == -(-len(parcels) // 97)
+    dasked = [r for chunk in run_dask(where, parcels, opts, workers=2, partitions=5)
+              for r in chunk]
+    assert dasked == expected
+
+
+def test_a_failing_site_gets_an_error_row_and_the_batch_goes_on(engine, parcels, monkeypatch):
+    real = engine_mod.screen
+
+    def flaky(site, *args, **kwargs):
+        if abs(site.footprint.centroid.x - bad_x) < 1e-9:
+            raise RuntimeError("boom")
+        return real(site, *args, **kwargs)
+
+    good = [f for f in parcels[:20] if f["geometry"]["type"] == "Point"]
+    bad_x = good[1]["geometry"]["coordinates"][0]
+    monkeypatch.setattr(engine_mod, "screen", flaky)
+    rows = batch.screen_chunk(engine.service, good, batch.BatchOptions({}))
+    assert [r["verdict"] == "error" for r in rows] == [i == 1 for i in range(len(good))]
+    assert rows[1]["error_code"] == "internal.site_failed" and "boom" not in rows[1]["error"]
+
+
+def _wait(client, headers, job_id, until=("done", "cancelled", "failed"), timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = client.get(f"/api/v1/screenings/batch/{job_id}", headers=headers).json()
+        if st["status"] in until:
+            return st
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {st['status']}")
+
+
+def test_api_job_progress_results_and_cancel(client, engine, reviewer_headers, parcels):
+    fc = {"type": "FeatureCollection", "features": parcels}
+    r = client.post("/api/v1/screenings/batch", headers=reviewer_headers,
+                    json={"sites": fc, "project": {"industry": "C3011", "nature": "new"}})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert r.headers["location"] == job["links"]["self"] and job["total"] == len(parcels)
+    st = _wait(client, reviewer_headers, job["id"])
+    assert st["status"] == "done" and st["done"] == st["total"] == len(parcels)
+    assert sum(st["counts"].values()) == len(parcels) and st["eta_s"] is None
+    expected = batch.screen_chunk(engine.service, parcels,
+                                  batch.BatchOptions({"industry": "C3011", "nature": "new"}))
+    gj = client.get(job["links"]["results_geojson"], headers=reviewer_headers)
+    assert gj.status_code == 200 and gj.headers["redline-complete"] == "true"
+    got = [{**f["properties"], "geometry": f["geometry"]} for f in gj.json()["features"]]
+    assert got == expected
+    table = list(csv.DictReader(io.StringIO(
+        client.get(job["links"]["results_csv"], headers=reviewer_headers).content.decode("utf-8-sig"))))
+    assert [t["verdict"] for t in table] == [e["verdict"] for e in expected]
+    assert table[0]["距嘉陵江_m"] != "" or expected[0]["nearest_m"].get("嘉陵江") is None
+
+    # a big job cancelled while it runs keeps the rows it finished, in order
+    big = {"type": "FeatureCollection", "features": parcels * 10}
+    job = client.post("/api/v1/screenings/batch", headers=reviewer_headers,
+                      json={"sites": big}).json()
+    st = _wait(client, reviewer_headers, job["id"], until=("running",))
+    while st["done"] == 0:
+        st = client.get(job["links"]["self"], headers=reviewer_headers).json()
+    assert st["rate_per_s"] > 0 and st["eta_s"] > 0
+    assert client.post(job["links"]["cancel"], headers=reviewer_headers).status_code == 200
+    st = _wait(client, reviewer_headers, job["id"])
+    assert st["status"] == "cancelled" and 0 < st["done"] < st["total"]
+    rows = client.get(job["links"]["results_geojson"], headers=reviewer_headers)
+    assert rows.headers["redline-complete"] == "false"
+    assert [f["properties"]["index"] for f in rows.json()["features"]] == list(range(st["done"]))
+    again = client.post(job["links"]["cancel"], headers=reviewer_headers)
+    assert again.status_code == 409 and again.json()["code"] == "batch.job_finished"
+
+
+def test_api_batch_from_an_uploaded_shapefile_in_gauss_kruger(client, reviewer_headers, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    points = [Point(106.451142, 29.618444), Point(106.332299, 29.557251)]
+    gdf = gpd.GeoDataFrame({"name": ["甲", "乙"], "industry": ["C2614", "K7010"]},
+                           geometry=points, crs="EPSG:4326").to_crs("EPSG:4545")
+    gdf.to_file(tmp_path / "parcels.shp", encoding="UTF-8")
+    zpath = tmp_path / "parcels.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        for ext in ("shp", "shx", "dbf", "prj", "cpg"):
+            z.write(tmp_path / f"parcels.{ext}", f"parcels.{ext}")
+    r = client.post("/api/v1/screenings/batch", headers=reviewer_headers,
+                    files={"file": ("parcels.zip", zpath.read_bytes(), "application/zip")},
+                    data={"project": json.dumps({"nature": "new"}), "radius_m": "100"})
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert [row["site_id"] for row in rows] == ["甲", "乙"]
+    assert rows[0]["verdict"] == "forbid" and rows[1]["verdict"] == "pass"
+
+
+def test_an_interrupted_job_resumes_after_its_last_complete_chunk(engine, parcels):
+    jobs = JobManager(engine.service, engine.settings.rules_dir, workers=1)
+    opts = batch.BatchOptions({"nature": "new"})
+    expected = batch.screen_chunk(engine.service, parcels, opts)
+    # a job whose process died after writing 250 rows and half of the 251st
+    job = jobs.submit(parcels, opts, created_by="test")
+    jobs.wait(job["id"])
+    path = jobs.root / job["id"] / "rows.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:250]) + lines[250][:40], encoding="utf-8")
+    with engine.store.connect() as con:
+        con.execute("UPDATE batch_jobs SET status='running', done=250, runner=? WHERE id=?",
+                    (f"{socket.gethostname()}:999999999", job["id"]))
+    assert jobs.resume_interrupted() == [job["id"]]
+    st = jobs.wait(job["id"])
+    assert st["status"] == "done" and st["done"] == len(parcels)
+    assert list(jobs.rows(job["id"])) == expected
+
+
+def test_cli_batch_on_dask_with_a_progress_bar(demo_home, tmp_path, monkeypatch, capsys, parcels):
+    monkeypatch.setenv("REDLINE_HOME", str(demo_home))
+    sites = tmp_path / "parcels.geojson"
+    sites.write_text(json.dumps({"type": "FeatureCollection", "features": parcels[:300]}),
+                     encoding="utf-8")
+    local, dask_out = tmp_path / "local.csv", tmp_path / "dask.csv"
+    assert main(["batch", str(sites), "--industry", "C2614", "--out", str(local),
+                 "--workers", "2"]) == 0
+    assert main(["batch", str(sites), "--industry", "C2614", "--out", str(dask_out),
+                 "--engine", "dask", "--workers", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "300/300" in err and "批量筛查" in err
+    assert local.read_bytes() == dask_out.read_bytes()
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_stress_generator_is_seeded_valid_and_realistic():
+    a = stressdata.redline(600, seed=5)
+    b = stressdata.redline(600, seed=5)
+    assert a.geometry.to_wkb().tolist() == b.geometry.to_wkb().tolist()
+    assert stressdata.redline(600, seed=6).geometry.to_wkb().tolist() != a.geometry.to_wkb().tolist()
+    geoms = a.geometry.values
+    assert shapely.is_valid(geoms).all()
+    verts = shapely.get_num_coordinates(geoms)
+    assert verts.min() >= 10 and verts.max() >= 300 and 20 <= np.median(verts) <= 80
+    assert (a.geom_type == "MultiPolygon").mean() > 0.05
+    holes = shapely.get_num_interior_rings(shapely.get_geometry(geoms, 0))
+    assert (holes > 0).mean() > 0.05
+    p1 = stressdata.parcels(300, seed=9)
+    assert p1 == stressdata.parcels(300, seed=9) and len(p1["features"]) == 300

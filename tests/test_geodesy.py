@@ -44,6 +44,24 @@ def test_polygon_area_matches_geod_within_0_1_percent():
     assert geodesic_area(cell) == pytest.approx(abs(expected), rel=1e-3)
 
 
+def _ring_area(ring) -> float:
+    lons, lats = zip(*ring.coords, strict=True)
+    return abs(GEOD.polygon_area_perimeter(lons, lats)[0])
+
+
+@pytest.mark.parametrize("ccw", [True, False])
+def test_area_does_not_depend_on_ring_orientation(ccw):
+    """Parts drawn in opposite directions and holes of either orientation never cancel."""
+    outer = box(106.40, 29.50, 106.45, 29.55, ccw=ccw)
+    hole = box(106.41, 29.51, 106.42, 29.52, ccw=ccw)  # same direction as its exterior
+    other = box(106.50, 29.50, 106.52, 29.52, ccw=not ccw)
+    with_hole = shapely.Polygon(outer.exterior.coords, [hole.exterior.coords])
+    multi = shapely.MultiPolygon([with_hole, other])
+    expected = _ring_area(outer.exterior) - _ring_area(hole.exterior) + _ring_area(other.exterior)
+    assert geodesic_area(multi) == pytest.approx(expected, rel=1e-9)
+    assert geodesic_area(shapely.LineString([(106.4, 29.5), (106.5, 29.6)])) == 0.0
+
+
 @pytest.mark.parametrize("radius", [10.0, 500.0, 5_000.0])
 def test_point_site_disc_area_is_pi_r_squared(radius):
     """A point site with radius r gets a disc footprint of area π r² (± 0.1 %)."""

@@ -5,29 +5,32 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.datastructures import UploadFile
+from pydantic import ValidationError
 
 from app.deps import EngineDep
 from app.pdf import html_to_pdf
-from app.schemas import ProjectIn, ScreeningCreate, VerdictOut, problem_responses
+from app.schemas import (
+    ScreeningCreate,
+    VerdictOut,
+    json_or_file_body,
+    problem_responses,
+)
 from app.security import CallerDep, ReviewerDep
 from app.state import Engine
-from spatial import batch
-from spatial.errors import InputError, NotFoundError, RequestTimeout, TooLargeError
+from app.uploads import read_form, request_invalid, save_upload, suffix_of
+from spatial.errors import InputError, NotFoundError, RequestTimeout
 from spatial.layerset import LayerSet
 from spatial.mapview import render_map
 from spatial.report import render_report
 from spatial.service import ScreeningRequest, request_from_file
 from spatial.staticmap import static_map_svg
 
-MAX_SYNC_BATCH = 500
 router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=problem_responses())
 
 
@@ -35,14 +38,7 @@ router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=p
 @router.post(
     "", status_code=201, response_model=VerdictOut,
     summary="筛查一个场址 / Screen a site",
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/ScreeningCreate"}},
-        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-            "file": {"type": "string", "format": "binary"},
-            "project": {"type": "string", "description": "ProjectIn as JSON text"},
-            "crs": {"type": "string"}, "radius_m": {"type": "number"},
-            "corridor_width_m": {"type": "number"}, "accuracy_m": {"type": "number"}}}},
-    }}},
+    openapi_extra=json_or_file_body("ScreeningCreate"),
 )
 async def create_screening(request: Request, engine: EngineDep, who: CallerDep) -> JSONResponse:
     """Screen a site given as GeoJSON/WKT (JSON body) or as an uploaded file (multipart)."""
@@ -61,38 +57,6 @@ async def create_screening(request: Request, engine: EngineDep, who: CallerDep) 
         raise RequestTimeout("筛查超时，请简化场址或稍后重试", "The screening timed out",
                              code="request.timeout") from exc
     return JSONResponse(doc, status_code=201)
-
-
-class BatchIn(BaseModel):
-    """A FeatureCollection of sites; feature properties industry/nature/type override project."""
-
-    model_config = ConfigDict(extra="forbid")
-    sites: dict[str, Any] = Field(..., description="GeoJSON FeatureCollection")
-    project: ProjectIn = Field(default_factory=lambda: ProjectIn())
-    crs: str | None = Field(None, max_length=200)
-    radius_m: float | None = Field(None, gt=0, le=50_000)
-    corridor_width_m: float | None = Field(None, gt=0, le=100_000)
-
-
-@router.post("/batch", summary="批量筛查(同步，≤500个地块，需审批员令牌) / Batch (reviewer)")
-async def batch_screen(body: BatchIn, engine: EngineDep, who: ReviewerDep) -> dict[str, Any]:
-    """One row per site (verdict, rule ids, nearest distances, or an error row); each row equals
-    screening that site alone. Larger inventories: ``redline batch`` on the command line."""
-    feats = body.sites.get("features") if body.sites.get("type") == "FeatureCollection" else None
-    if not isinstance(feats, list) or not feats:
-        raise InputError("sites 须为含要素的 GeoJSON FeatureCollection",
-                         "sites must be a FeatureCollection with features",
-                         code="batch.not_feature_collection")
-    if len(feats) > MAX_SYNC_BATCH:
-        raise TooLargeError(f"同步批量筛查最多 {MAX_SYNC_BATCH} 个地块，请使用命令行 redline batch",
-                            f"At most {MAX_SYNC_BATCH} sites per synchronous batch",
-                            code="batch.too_large")
-    opts = batch.BatchOptions(body.project.model_dump(exclude_none=True), body.crs,
-                              body.radius_m, body.corridor_width_m)
-    rows = await run_in_threadpool(lambda: list(batch.rows(engine.service, feats, opts)))
-    counts = {v: sum(r["verdict"] == v for r in rows)
-              for v in ("forbid", "restrict", "pass", "indeterminate", "error")}
-    return {"total": len(rows), "counts": counts, "rows": rows}
 
 
 @router.get("/{screening_id}", response_model=VerdictOut,
@@ -170,47 +134,21 @@ def _from_json(raw: Any) -> ScreeningRequest:
     try:
         body = ScreeningCreate.model_validate(raw)
     except ValidationError as exc:
-        raise _request_invalid(exc) from exc
+        raise request_invalid(exc) from exc
     return ScreeningRequest(site=body.site, project=body.project.model_dump(exclude_none=True),
                             crs=body.crs, radius_m=body.radius_m,
                             corridor_width_m=body.corridor_width_m, accuracy_m=body.accuracy_m)
 
 
 async def _from_multipart(request: Request, limit: int) -> ScreeningRequest:
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise InputError("缺少上传文件字段 file", "Multipart body needs a `file` field",
-                         code="upload.missing")
-    name = PurePath(upload.filename or "site.geojson").name
-    suffix = Path(name).suffix.lower()
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise TooLargeError(f"上传文件超过 {limit // 1024 // 1024} MB 上限",
-                            "Upload exceeds the size limit", code="upload.too_large")
-    if any(not isinstance(v, str) for k, v in form.items() if k != "file"):
-        raise InputError("除 file 外的表单字段必须是文本", "Form fields other than `file` must be text",
-                         code="request.invalid")
-    fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "file"}
+    upload, fields, project = await read_form(request)
     try:
-        project = ProjectIn.model_validate(json.loads(fields.pop("project", "{}") or "{}"))
         options = ScreeningCreate.model_validate({"site": "POINT (0 0)", **fields})
-    except json.JSONDecodeError as exc:
-        raise InputError("project 字段不是合法的JSON", "`project` is not valid JSON",
-                         code="request.json_invalid") from exc
     except ValidationError as exc:
-        raise _request_invalid(exc) from exc
+        raise request_invalid(exc) from exc
     with tempfile.TemporaryDirectory(prefix="redline-upload-") as tmp:
-        path = Path(tmp) / f"site{suffix}"
-        path.write_bytes(data)
-        return request_from_file(path, project.model_dump(exclude_none=True), crs=options.crs,
-                                 radius_m=options.radius_m,
+        path = Path(tmp) / f"site{suffix_of(upload, 'site.geojson')}"
+        await save_upload(upload, path, limit)
+        return request_from_file(path, project, crs=options.crs, radius_m=options.radius_m,
                                  corridor_width_m=options.corridor_width_m,
                                  accuracy_m=options.accuracy_m)
-
-
-def _request_invalid(exc: ValidationError) -> InputError:
-    where = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
-                      for e in exc.errors()[:5])
-    return InputError(f"请求格式不正确：{where}", f"Invalid request: {where}",
-                      code="request.invalid")

@@ -1,0 +1,77 @@
+"""Bulk index queries for a batch: one STRtree query per (layer, reach) for many sites at once.
+
+A single screening asks each layer's index once per distinct reach (0 m for overlaps, the rule
+distance plus accuracies for ``within_distance``, the accuracy for near misses, 10 km for the
+``nearest`` block). For a batch the same questions are asked for all sites in one vectorised
+``STRtree.query`` with a per-site distance, and the answers are handed to each screening
+(``engine.screen(..., hits=...)``). The per-site reach in degrees is computed exactly as the
+single screening computes it, so the candidate sets — and therefore the results — are identical.
+A question missing from the plan is simply asked later by the screening itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+import shapely
+
+from spatial.geodesy import degree_margin
+from spatial.layerset import LayerSet
+from spatial.nearest import CONSTRAINTS, REACH_M
+from spatial.ruleset import RuleSet
+from spatial.site import Site
+
+Hits = dict[tuple[str, float], np.ndarray]
+
+
+def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tuple[str, float]]:
+    """The (layer kind, reach in metres) questions a screening will ask about its footprint."""
+    out: set[tuple[str, float]] = {("admin_district", 0.0)}
+    for rule in ruleset.rules:
+        w = rule.where
+        admin = "admin_district" if w.predicate == "inside_district" else None
+        for kind in (w.layer, w.minus.layer if w.minus else None, admin):
+            lay = layers.layers.get(kind) if kind else None
+            if kind is None or lay is None:
+                continue
+            acc = lay.accuracy_m + site_accuracy_m
+            out.add((kind, 0.0))
+            if w.predicate == "within_distance" and w.distance_m is not None and kind == w.layer:
+                out.add((kind, float(w.distance_m + acc)))
+            elif acc > 0:
+                out.add((kind, float(acc)))
+    for _, kind, _ in CONSTRAINTS:
+        if kind in layers.layers:
+            out.add((kind, REACH_M))
+    return out
+
+
+def _lat(footprint: shapely.Geometry) -> float:
+    _, miny, _, maxy = footprint.bounds
+    return max(abs(miny), abs(maxy))
+
+
+def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet) -> list[Hits]:
+    """Index hits per site (``{}`` for a missing site), one bulk query per question."""
+    out: list[Hits] = [{} for _ in sites]
+    by_accuracy: dict[float, list[int]] = defaultdict(list)
+    for i, site in enumerate(sites):
+        if site is not None:
+            by_accuracy[site.accuracy_m].append(i)
+    for accuracy, members in by_accuracy.items():
+        index = np.asarray(members)
+        feet = np.empty(len(members), dtype=object)
+        feet[:] = [s.footprint for s in (sites[i] for i in members) if s is not None]
+        lats = np.array([_lat(f) for f in feet])
+        for kind, reach in sorted(plan(ruleset, layers, accuracy)):
+            margin = (np.array([degree_margin(reach, lat) for lat in lats]) if reach > 0
+                      else np.zeros(len(lats)))
+            pairs = layers.layers[kind].query_many(feet, margin)
+            order = np.lexsort((pairs[1], pairs[0]))  # by site, then feature: sorted per site
+            src, hit = pairs[0][order], pairs[1][order]
+            bounds = np.searchsorted(src, np.arange(len(members) + 1))
+            for j, site_i in enumerate(index):
+                out[site_i][(kind, reach)] = hit[bounds[j]:bounds[j + 1]]
+    return out
