@@ -132,3 +132,28 @@ def test_same_content_with_other_metadata_is_a_conflict(tmp_path):
     with pytest.raises(ConflictError):
         store.import_file("eco_redline", f, SourceMeta(title="另一标题", accuracy_m=100),
                           loaded_by="t")
+
+
+def test_layer_comparison_without_a_union_gives_the_union_numbers():
+    """Disjoint layers are compared feature by feature; the numbers equal the union method."""
+    import numpy as np
+    import shapely
+    from shapely.geometry import box
+
+    from spatial.geodesy import geodesic_area
+    from spatial.validation import _diff
+
+    old = np.array([box(106.40, 29.50, 106.42, 29.52), box(106.43, 29.50, 106.45, 29.52),
+                    box(106.42, 29.50, 106.43, 29.51)], dtype=object)  # edge-touching
+    new = np.array([box(106.41, 29.50, 106.44, 29.515), box(106.50, 29.50, 106.51, 29.51)],
+                   dtype=object)
+    got = _diff(new, old)
+    un, uo = shapely.union_all(new), shapely.union_all(old)
+    assert got["added_m2"] == pytest.approx(geodesic_area(shapely.difference(un, uo)), abs=0.2)
+    assert got["removed_m2"] == pytest.approx(geodesic_area(shapely.difference(uo, un)), abs=0.2)
+    assert got["area_before_m2"] == pytest.approx(geodesic_area(uo), abs=0.2)
+    overlapping = np.array([box(106.40, 29.50, 106.42, 29.52), box(106.41, 29.50, 106.43, 29.52)],
+                           dtype=object)
+    both = _diff(overlapping, old)  # overlapping features fall back to the union
+    assert both["area_after_m2"] == pytest.approx(
+        geodesic_area(shapely.union_all(overlapping)), abs=0.2)
