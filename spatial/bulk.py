@@ -19,7 +19,7 @@ import shapely
 
 from spatial.geodesy import degree_margin
 from spatial.layerset import LayerSet
-from spatial.nearest import CONSTRAINTS, REACH_M
+from spatial.nearest import CONSTRAINTS, RADII_M
 from spatial.ruleset import RuleSet
 from spatial.site import Site
 
@@ -44,7 +44,7 @@ def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tupl
                 out.add((kind, float(acc)))
     for _, kind, _ in CONSTRAINTS:
         if kind in layers.layers:
-            out.add((kind, REACH_M))
+            out.update((kind, r) for r in RADII_M[:2])  # most sites stop at these
     return out
 
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from spatial.geodesy import degree_margin, nearest_distance
+from spatial.layerset import IndexedLayer
 from spatial.predicates import Context, clip_near
 
 REACH_M = 10_000.0
@@ -24,6 +27,10 @@ CONSTRAINTS: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+#: search radii (m): most sites have a constraint close by, so start small and widen
+RADII_M = (250.0, 1_000.0, 4_000.0, REACH_M)
+
+
 def nearest_constraints(ctx: Context) -> list[dict[str, Any]]:
     """For each constraint: distance in metres (0 = touching/inside) or None beyond REACH_M."""
     out = []
@@ -31,14 +38,7 @@ def nearest_constraints(ctx: Context) -> list[dict[str, Any]]:
         lay = ctx.layers.layers.get(kind)
         if lay is None:
             continue
-        best: tuple[float, int] | None = None
-        for i in ctx.candidates(lay, ctx.site.footprint, flt, REACH_M):
-            part = clip_near(lay.geoms[i], ctx.site.footprint, degree_margin(REACH_M + 200, ctx.lat))
-            if part.is_empty:
-                continue
-            d = nearest_distance(ctx.frame, ctx.site_local, part)[0]
-            if best is None or d < best[0]:
-                best = (d, int(i))
+        best = _nearest(ctx, lay, flt)
         entry: dict[str, Any] = {"label_zh": label, "kind": kind, "distance_m": None,
                                  "within_m": REACH_M, "accuracy_m": lay.accuracy_m}
         if best is not None and best[0] <= REACH_M:
@@ -46,3 +46,37 @@ def nearest_constraints(ctx: Context) -> list[dict[str, Any]]:
             entry["feature"] = lay.feature_public(best[1])
         out.append(entry)
     return out
+
+
+def _nearest(ctx: Context, lay: IndexedLayer, flt: dict[str, Any]) -> tuple[float, int] | None:
+    """The nearest matching feature within REACH_M: (metres, index), ties to the lowest index.
+
+    Widening searches find a first candidate; a last search out to that candidate's distance
+    then catches every feature that could be nearer (a feature nearer on the ground is always
+    within ``degree_margin`` of that distance), so the answer equals measuring every feature
+    within REACH_M — with 100 000 red-line patches, hundreds of them — at a fraction of the cost.
+    """
+    site = ctx.site.footprint
+    measured: dict[int, float] = {}
+
+    def measure(idx: np.ndarray) -> None:
+        for i in idx:
+            i = int(i)
+            if i not in measured:
+                part = clip_near(lay.geoms[i], site, degree_margin(REACH_M + 200, ctx.lat))
+                if not part.is_empty:
+                    measured[i] = nearest_distance(ctx.frame, ctx.site_local, part)[0]
+
+    for radius in RADII_M:
+        idx = ctx.candidates(lay, site, flt, radius)
+        if len(idx):
+            measure(idx)
+            if measured:
+                break
+    if not measured:
+        return None
+    closest = min(measured.values())
+    if closest <= REACH_M:
+        measure(ctx.candidates(lay, site, flt, closest) if closest > 0 else idx[:0])
+    d, i = min((d, i) for i, d in measured.items())
+    return d, i

@@ -275,3 +275,34 @@ def test_stress_generator_is_seeded_valid_and_realistic():
     assert (holes > 0).mean() > 0.05
     p1 = stressdata.parcels(300, seed=9)
     assert p1 == stressdata.parcels(300, seed=9) and len(p1["features"]) == 300
+
+
+def test_nearest_search_equals_measuring_every_feature_within_10_km(engine, parcels):
+    """The widening nearest search reports what measuring every candidate would."""
+    from spatial.geodesy import degree_margin, nearest_distance
+    from spatial.nearest import CONSTRAINTS, REACH_M, nearest_constraints
+    from spatial.predicates import Context, clip_near
+
+    layers = engine.service.layers()
+    checked = 0
+    for f in parcels[:150]:
+        try:
+            site, _ = engine.service.prepare(batch.request_for(f, batch.BatchOptions({}))[1])
+        except RedlineError:
+            continue
+        ctx = Context.create(site, layers)
+        got = {e["label_zh"]: (e["distance_m"], (e.get("feature") or {}).get("index"))
+               for e in nearest_constraints(ctx)}
+        for label, kind, flt in CONSTRAINTS:
+            lay = layers.layers[kind]
+            best = None
+            for i in lay.candidates(site.footprint, flt,
+                                    within_deg=degree_margin(REACH_M, ctx.lat)):
+                part = clip_near(lay.geoms[i], site.footprint, degree_margin(REACH_M + 200, ctx.lat))
+                d = nearest_distance(ctx.frame, ctx.site_local, part)[0]
+                if best is None or d < best[0]:
+                    best = (d, int(i))
+            want = (round(best[0], 1), best[1]) if best and best[0] <= REACH_M else (None, None)
+            assert got[label] == want, (f["properties"]["id"], label)
+            checked += want[0] is not None
+    assert checked > 300

@@ -86,3 +86,4 @@ def test_overlap_area_of_half_covered_square():
     full = geodesic_area(sq)
     assert full == pytest.approx(1e6, rel=1e-4)
     assert geodesic_area(shapely.intersection(sq, half)) == pytest.approx(full / 2, rel=1e-3)
+
