@@ -144,10 +144,28 @@ def _districts(ctx: Context) -> list[dict[str, Any]]:
     return sorted(out, key=lambda d: -d["overlap_m2"])
 
 
+_APPLIES: dict[tuple[Any, ...], tuple[RuleSet, dict[str, bool | None]]] = {}
+
+
+def _applies(rule: Rule, project: Project, ruleset: RuleSet) -> bool | None:
+    """``match(rule.applies_to, project)``, cached per rule set object and project attributes:
+    a batch of parcels usually shares a handful of projects."""
+    ind = project.industry
+    key = (id(ruleset), ind.code if ind else None, ind.categories if ind else None,
+           project.nature, project.type, project.activity, project.flags)
+    hit = _APPLIES.get(key)
+    if hit is None or hit[0] is not ruleset:
+        if len(_APPLIES) > 4096:
+            _APPLIES.clear()
+        hit = _APPLIES[key] = (ruleset, {r.id: match(r.applies_to, project, ruleset.catalogue)
+                                         for r in ruleset.rules})
+    return hit[1][rule.id]
+
+
 def _evaluate_rule(rule: Rule, ctx: Context, project: Project, ruleset: RuleSet,
                    districts: list[dict[str, Any]], gaps: list[dict[str, Any]]
                    ) -> dict[str, Any] | None:
-    applies = match(rule.applies_to, project, ruleset.catalogue)
+    applies = _applies(rule, project, ruleset)
     if applies is False or (applies is None and rule.verdict == "advisory"):
         return None
     if rule.where.districts:

@@ -59,6 +59,7 @@ class IndustryCatalogue:
         self.codes = codes
         self.categories = categories
         self._division_section = {c[1:]: c[0] for c in codes if len(c) == 3}
+        self._resolved: dict[str, Industry] = {}
 
     @classmethod
     def load(cls, path: Path) -> IndustryCatalogue:
@@ -102,6 +103,14 @@ class IndustryCatalogue:
     def resolve(self, raw_code: str) -> Industry:
         """Resolve a project's industry code; unknown codes raise InputError with suggestions."""
         code = self.normalise(raw_code)
+        hit = self._resolved.get(code)
+        if hit is None:
+            hit = self._resolve(raw_code, code)
+            if len(self._resolved) < 10_000:
+                self._resolved[code] = hit  # a batch asks the same few codes again and again
+        return hit
+
+    def _resolve(self, raw_code: str, code: str) -> Industry:
         entry = self.codes.get(code)
         known = entry is not None
         if entry is None:

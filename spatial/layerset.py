@@ -78,8 +78,16 @@ class IndexedLayer(_Versioned):
 
     def query(self, geom: BaseGeometry, within_deg: float = 0.0) -> np.ndarray:
         """Sorted indices of all features within ``within_deg`` of ``geom`` (0: intersecting)."""
-        pairs = self.query_many(np.array([geom], dtype=object), np.array([within_deg]))
-        return np.sort(pairs[1])
+        # the same tests as query_many, without its array set-up (this runs many times a site)
+        if within_deg > 0:
+            minx, miny, maxx, maxy = geom.bounds
+            idx = self.tree.query(shapely.box(minx - within_deg, miny - within_deg,
+                                              maxx + within_deg, maxy + within_deg))
+            keep = shapely.dwithin(self.geoms[idx], geom, within_deg)
+        else:
+            idx = self.tree.query(geom)
+            keep = shapely.intersects(self.geoms[idx], geom)
+        return np.sort(idx[keep])
 
     def query_many(self, geoms: np.ndarray, within_deg: np.ndarray) -> np.ndarray:
         """(2, k) array of (input index, feature index) pairs: features intersecting each input

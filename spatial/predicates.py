@@ -303,8 +303,20 @@ class InsideDistrict(Predicate):
                 site_ll = shapely.difference(site_ll, shapely.union_all(minus.geoms[idx]))
             if site_ll.is_empty:
                 return Outcome(False, False, admin, None, 0, {"overlap_m2": 0.0})
-        return overlap_outcome(ctx, admin, {"adcode": list(where.adcodes or [])}, site_ll,
+        return overlap_outcome(ctx, admin, _adcode_filter(where), site_ll,
                                min_m2=1.0)
+
+
+_ADCODES: dict[int, tuple[Where, dict[str, Any]]] = {}
+
+
+def _adcode_filter(where: Where) -> dict[str, Any]:
+    """The district filter of an ``inside_district`` test, one long-lived dict per rule (the
+    layer caches filter masks by object)."""
+    hit = _ADCODES.get(id(where))
+    if hit is None or hit[0] is not where:
+        hit = _ADCODES[id(where)] = (where, {"adcode": list(where.adcodes or [])})
+    return hit[1]
 
 
 @register

@@ -59,7 +59,7 @@ def zonal_cells(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> ZonalCe
     site = transform_geometry(site_ll, "EPSG:4326", ds.crs.to_wkt()) if not _is_4326(ds) \
         else site_ll
     minx, miny, maxx, maxy = site.bounds
-    inv = ~ds.transform
+    inv = _inverse(ds)
     cols, rows = zip(*(inv @ (x, y) for x in (minx, maxx) for y in (miny, maxy)), strict=True)
     c0, c1 = max(int(np.floor(min(cols))), 0), min(int(np.ceil(max(cols))), ds.width)
     r0, r1 = max(int(np.floor(min(rows))), 0), min(int(np.ceil(max(rows))), ds.height)
@@ -112,6 +112,15 @@ def _cell(t: rasterio.Affine, row: int) -> BaseGeometry:
 
 
 _GEO: dict[str, bool] = {}
+_INV: dict[str, rasterio.Affine] = {}
+
+
+def _inverse(ds: rasterio.io.DatasetReader) -> rasterio.Affine:
+    """World → pixel transform of a raster file (cached: inverting is slow in ``affine``)."""
+    inv = _INV.get(ds.name)
+    if inv is None:
+        inv = _INV[ds.name] = ~ds.transform
+    return inv
 
 
 def _is_4326(ds: rasterio.io.DatasetReader) -> bool:

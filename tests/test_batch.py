@@ -189,9 +189,13 @@ def test_api_job_progress_results_and_cancel(client, engine, reviewer_headers, p
     big = {"type": "FeatureCollection", "features": parcels * 10}
     job = client.post("/api/v1/screenings/batch", headers=reviewer_headers,
                       json={"sites": big}).json()
-    st = _wait(client, reviewer_headers, job["id"], until=("running",))
-    while st["done"] == 0:
+    deadline = time.monotonic() + 120
+    st = client.get(job["links"]["self"], headers=reviewer_headers).json()
+    while st["done"] == 0 and st["status"] in ("queued", "running") \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
         st = client.get(job["links"]["self"], headers=reviewer_headers).json()
+    assert st["status"] == "running", st
     assert st["rate_per_s"] > 0 and st["eta_s"] > 0
     assert client.post(job["links"]["cancel"], headers=reviewer_headers).status_code == 200
     st = _wait(client, reviewer_headers, job["id"])
@@ -306,3 +310,22 @@ def test_nearest_search_equals_measuring_every_feature_within_10_km(engine, parc
             assert got[label] == want, (f["properties"]["id"], label)
             checked += want[0] is not None
     assert checked > 300
+
+
+def test_batch_inputs_that_are_refused_with_stable_codes(client, reviewer_headers, tmp_path):
+    r = client.post("/api/v1/screenings/batch", headers=reviewer_headers,
+                    files={"file": ("parcels.txt", b"hello", "text/plain")})
+    assert r.status_code == 422 and r.json()["code"] == "batch.unsupported_format"
+    r = client.post("/api/v1/screenings/batch", headers=reviewer_headers,
+                    files={"file": ("parcels.geojson", b"\xff\xfe{", "application/json")})
+    assert r.status_code == 422 and r.json()["code"] == "batch.unreadable"
+    r = client.post("/api/v1/screenings/batch", headers=reviewer_headers,
+                    files={"file": ("parcels.geojson", json.dumps({"type": "FeatureCollection",
+                                                                   "features": []}).encode())})
+    assert r.status_code == 422 and r.json()["code"] == "batch.not_feature_collection"
+    r = client.post("/api/v1/screenings/batch?mode=fast", headers=reviewer_headers,
+                    json={"sites": FC})
+    assert r.status_code == 422
+    with pytest.raises(RedlineError) as exc:
+        batch.read_sites(tmp_path / "missing.geojson")
+    assert exc.value.code == "file.not_found"
