@@ -22,4 +22,4 @@ USER redline
 EXPOSE 8000
 VOLUME ["/var/lib/redline"]
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status == 200 else 1)"
-CMD ["redline", "serve", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["redline", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

@@ -124,6 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="启动服务 / start the HTTP service")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--workers", type=int, default=1,
+                    help="工作进程数(建议=CPU核数；每个进程各自索引图层)")
     return p
 
 
@@ -153,11 +155,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"rules_version {rs.sha256}")
         return 0
     if args.command == "serve":
-        import uvicorn
+        from app.server import serve
 
-        from app.main import create_app
-
-        uvicorn.run(create_app(settings), host=args.host, port=args.port)
+        serve(settings, args.host, args.port, args.workers)
         return 0
     if args.command == "restore":
         manifest = restore(args.src, settings.home, force=args.force)

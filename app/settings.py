@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     batch_max_sites: int = Field(1_000_000, gt=0, description="Largest batch job")
     batch_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, gt=0,
                                description="Worker processes of a batch job")
+    screening_threads: int = Field(3, gt=0, description="Threads per process that screen at "
+                                                        "once (others wait in the event loop)")
     request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one screening")
     chromium: str = Field("/usr/bin/chromium", description="Chromium used to print PDF reports")
 

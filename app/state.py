@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import anyio
+
 from app.settings import Settings
 from spatial.jobs import JobManager
 from spatial.ruleset import RuleSet, load_ruleset
@@ -20,6 +22,15 @@ class Engine:
     rules: RuleSet
     service: ScreeningService
     _jobs: JobManager | None = None
+    _limiter: anyio.CapacityLimiter | None = None
+
+    def limiter(self) -> anyio.CapacityLimiter:
+        """Threads that may screen at once in this process. Evaluation is serialised by the
+        GEOS lock anyway; a few threads (one screening, others parsing or storing) keep their
+        per-thread caches warm, where dozens of blocked threads only contend for the GIL."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.settings.screening_threads)
+        return self._limiter
 
     def jobs(self) -> JobManager:
         """The batch job manager (created on first use; the CLI never needs one)."""

@@ -12,7 +12,9 @@ only these questions — no rule logic, no verdict document — which flatters t
 (b) PostGIS: PostgreSQL 15 + PostGIS 3 from Debian, a throwaway cluster, layers loaded with
     ``ogr2ogr``, GiST indexes on ``geom`` and on ``geom::geography``, all checks in one SQL
     statement (``ST_Intersects`` + ``ST_Area(ST_Intersection(..)::geography)``,
-    ``ST_DWithin``/``ST_Distance`` on geography), prepared, over a local socket.
+    ``ST_DWithin``/``ST_Distance`` on geography), prepared, over a local socket; timed on the
+    tables as loaded and on ``ST_Subdivide``d copies (≤ 256 vertices a piece, the usual tuning),
+    and the faster of the two is the baseline.
 """
 
 from __future__ import annotations
@@ -141,22 +143,35 @@ def postgis(service: ScreeningService, sites: list[dict[str, Any]], rounds: int 
         with psycopg.connect(dsn, autocommit=True) as con:
             for kind in layers.layers:
                 con.execute(f"CREATE INDEX ON {kind} USING GIST ((geom::geography))")
+                # the usual PostGIS tuning for large polygons and long rivers: pieces of at
+                # most 256 vertices, so index hits and distance/area work stay small
+                con.execute(f"CREATE TABLE {kind}_sub AS SELECT ogc_fid, ST_Subdivide(geom, 256) "
+                            f"AS geom FROM {kind}")
+                con.execute(f"CREATE INDEX ON {kind}_sub USING GIST (geom)")
+                con.execute(f"CREATE INDEX ON {kind}_sub USING GIST ((geom::geography))")
                 con.execute(f"ANALYZE {kind}")
-        load_s = time.perf_counter() - t0
-        sql = _sql(checks)
-        times = []
-        with psycopg.connect(dsn, autocommit=True, prepare_threshold=0) as con:
-            for geom in sites[:20]:
-                con.execute(sql, {"site": json.dumps(geom)}).fetchall()  # warm, prepare
-            for _ in range(rounds):
-                for geom in sites:
-                    t0 = time.perf_counter()
-                    con.execute(sql, {"site": json.dumps(geom)}).fetchall()
-                    times.append((time.perf_counter() - t0) * 1000)
-    out = percentiles(times)
-    out["load_s"] = load_s
-    out["checks"] = len(checks)
+                con.execute(f"ANALYZE {kind}_sub")
+        out: dict[str, Any] = {"load_s": time.perf_counter() - t0, "checks": len(checks)}
+        for variant, suffix in (("plain", ""), ("subdivided", "_sub")):
+            out[variant] = _time(dsn, _sql(checks, suffix), sites, rounds)
+    best = min(("plain", "subdivided"), key=lambda v: out[v]["p50_ms"])
+    out.update({k: out[best][k] for k in ("p50_ms", "p99_ms", "n")}, best=best)
     return out
+
+
+def _time(dsn: str, sql: str, sites: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
+    import psycopg
+
+    times = []
+    with psycopg.connect(dsn, autocommit=True, prepare_threshold=0) as con:
+        for geom in sites[:10]:
+            con.execute(sql, {"site": json.dumps(geom)}).fetchall()  # warm, prepare
+        for _ in range(rounds):
+            for geom in sites:
+                t0 = time.perf_counter()
+                con.execute(sql, {"site": json.dumps(geom)}).fetchall()
+                times.append((time.perf_counter() - t0) * 1000)
+    return percentiles(times)
 
 
 def _load(dsn: str, kind: str, path: Path) -> None:
@@ -167,17 +182,21 @@ def _load(dsn: str, kind: str, path: Path) -> None:
                     "--config", "PG_USE_COPY", "YES"], check=True, capture_output=True)
 
 
-def _sql(checks: list[tuple[str, float]]) -> str:
+def _sql(checks: list[tuple[str, float]], suffix: str = "") -> str:
+    """One statement answering every check; ``suffix`` "_sub" uses the subdivided tables
+    (counts are of distinct features, sums and minima are unchanged by subdividing)."""
     parts = []
     for kind, reach in checks:
+        table = f"{kind}{suffix}"
         if reach == 0:
             parts.append(
-                f"SELECT '{kind}', 0.0, count(*), "
+                f"SELECT '{kind}', 0.0, count(DISTINCT f.ogc_fid), "
                 f"sum(ST_Area(ST_Intersection(f.geom, s.g)::geography)) "
-                f"FROM {kind} f, s WHERE ST_Intersects(f.geom, s.g)")
+                f"FROM {table} f, s WHERE ST_Intersects(f.geom, s.g)")
         else:
             parts.append(
-                f"SELECT '{kind}', {reach}, count(*), min(ST_Distance(f.geom::geography, s.gg)) "
-                f"FROM {kind} f, s WHERE ST_DWithin(f.geom::geography, s.gg, {reach})")
+                f"SELECT '{kind}', {reach}, count(DISTINCT f.ogc_fid), "
+                f"min(ST_Distance(f.geom::geography, s.gg)) "
+                f"FROM {table} f, s WHERE ST_DWithin(f.geom::geography, s.gg, {reach})")
     return ("WITH s AS (SELECT g, g::geography AS gg FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON("
             "%(site)s), 4326) AS g) x) " + " UNION ALL ".join(parts))

@@ -1,4 +1,4 @@
-"""HTTP benchmark: uvicorn (2 worker processes) on a data directory, loaded by ``wrk`` (Debian)
+"""HTTP benchmark: ``redline serve --workers 2`` (uvicorn) on a data directory, loaded by ``wrk`` (Debian)
 from a separate process at 1, 8 and 32 connections; peak RSS of the service processes.
 
 Each request is ``POST /api/v1/screenings`` with one of 200 different 100-vertex sites (the
@@ -96,9 +96,8 @@ def run(home: Path, *, workers: int = 2, seconds: int = 15,
            "REDLINE_SEED_DEMO": "false"}
     log = open(Path(tempfile.gettempdir()) / "redline-bench-uvicorn.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-         "--no-access-log"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers",
+         str(workers)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc)

@@ -103,7 +103,8 @@ def screen_chunk(service: ScreeningService, features: list[Any], opts: BatchOpti
             prepared.append((base, project, good))
         except RedlineError as exc:
             prepared.append((error_row(base, exc.code, exc.message_zh), None, None))
-    hits = prefetch([p[2] for p in prepared], service.ruleset, layers)
+    # the layers' prepared geometries are shared with concurrent requests: under the lock
+    hits = service.geos(prefetch, [p[2] for p in prepared], service.ruleset, layers)
     rows = []
     for (base, project, site), site_hits in zip(prepared, hits, strict=True):
         if site is None:

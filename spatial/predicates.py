@@ -8,6 +8,7 @@ measure in metres (distance) or square metres (overlap), computed on the ellipso
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -45,6 +46,7 @@ class Context:
     #: raw index hits for the site footprint per (kind, reach in metres); a batch fills it in
     #: bulk beforehand (spatial.bulk), a single screening fills it as rules ask
     hits: dict[tuple[str, float], np.ndarray] = field(default_factory=dict)
+    grown: dict[float, BaseGeometry] = field(default_factory=dict)
 
     @classmethod
     def create(cls, site: Site, layers: LayerSet) -> Context:
@@ -70,6 +72,21 @@ class Context:
             idx = lay.query(geom, degree_margin(reach_m, self.lat) if reach_m > 0 else 0.0)
             self.hits[key] = idx
         return idx[lay.mask(flt)[idx]] if len(idx) else idx
+
+    def deep_inside(self, feature: BaseGeometry, margin_m: float) -> bool:
+        """True when ``feature`` contains the whole site with at least ``margin_m`` to spare.
+
+        A cheap test on the prepared feature against the site grown by ``degree_margin`` (which
+        covers the metric margin), so a site deep inside a district skips clipping, projecting
+        and shrinking that district; False means "not shown", and the exact test runs.
+        """
+        grown = self.grown.get(margin_m)
+        if grown is None:
+            # a buffer's arcs are chords inside the circle: widen so they circumscribe it
+            radius = degree_margin(margin_m, self.lat) / math.cos(math.pi / 16)
+            grown = self.grown[margin_m] = shapely.buffer(self.site.footprint, radius,
+                                                          quad_segs=4)
+        return bool(shapely.contains_properly(feature, grown))
 
     def layer(self, kind: str) -> IndexedLayer:
         """The active layer of a kind, or MissingLayer."""
@@ -185,7 +202,8 @@ def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_l
     if fired:
         best = max(areas, key=lambda t: t[1])[0]
         borderline = acc > 0 and not any(
-            ctx.site_local.intersects(_local_feature(ctx, lay.geoms[i], acc).buffer(-acc))
+            ctx.deep_inside(lay.geoms[i], acc)
+            or ctx.site_local.intersects(_local_feature(ctx, lay.geoms[i], acc).buffer(-acc))
             for i, _ in areas
         )
         return Outcome(True, borderline, lay, best, len(areas), measure)
@@ -278,10 +296,11 @@ class Outside(Predicate):
                    "outside_share": round(outside_m2 / ctx.site_area_m2, 4)}
         borderline = False
         if acc > 0 and best_i is not None:
-            local = _local_feature(ctx, lay.geoms[best_i], acc)
             if inside:
-                borderline = not local.buffer(-acc).covers(ctx.site_local)
+                borderline = not (ctx.deep_inside(lay.geoms[best_i], acc) or _local_feature(
+                    ctx, lay.geoms[best_i], acc).buffer(-acc).covers(ctx.site_local))
             else:
+                local = _local_feature(ctx, lay.geoms[best_i], acc)
                 borderline = local.buffer(acc).covers(ctx.site_local)
         return Outcome(not inside, borderline, lay, best_i, 0 if inside else 1, measure)
 

@@ -24,12 +24,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_service(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+def running_service(home: Path, extra_env: dict[str, str] | None = None, *,
+                    workers: int = 1) -> Iterator[str]:
     """``redline serve`` on a free port with REDLINE_HOME=home; yields the base URL."""
     port = free_port()
     env = {**os.environ, "REDLINE_HOME": str(home), "REDLINE_ANONYMOUS_RATE_PER_MINUTE": "0",
            **(extra_env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port),
+                             "--workers", str(workers)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:

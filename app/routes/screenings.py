@@ -8,8 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
+import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
@@ -51,8 +51,9 @@ async def create_screening(request: Request, engine: EngineDep, who: CallerDep) 
         raise InputError("不支持的内容类型，请使用 application/json 或 multipart/form-data",
                          f"Unsupported content type: {ctype}", code="request.content_type")
     try:
-        doc = await asyncio.wait_for(run_in_threadpool(engine.service.screen, req),
-                                     timeout=engine.settings.request_timeout_s)
+        doc = await asyncio.wait_for(
+            anyio.to_thread.run_sync(engine.service.screen, req, limiter=engine.limiter()),
+            timeout=engine.settings.request_timeout_s)
     except TimeoutError as exc:
         raise RequestTimeout("筛查超时，请简化场址或稍后重试", "The screening timed out",
                              code="request.timeout") from exc
