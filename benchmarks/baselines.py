@@ -145,7 +145,7 @@ def postgis(service: ScreeningService, sites: list[dict[str, Any]], rounds: int 
                 con.execute(f"CREATE INDEX ON {kind} USING GIST ((geom::geography))")
                 # the usual PostGIS tuning for large polygons and long rivers: pieces of at
                 # most 256 vertices, so index hits and distance/area work stay small
-                con.execute(f"CREATE TABLE {kind}_sub AS SELECT ogc_fid, ST_Subdivide(geom, 256) "
+                con.execute(f"CREATE TABLE {kind}_sub AS SELECT fid, ST_Subdivide(geom, 256) "
                             f"AS geom FROM {kind}")
                 con.execute(f"CREATE INDEX ON {kind}_sub USING GIST (geom)")
                 con.execute(f"CREATE INDEX ON {kind}_sub USING GIST ((geom::geography))")
@@ -177,8 +177,8 @@ def _time(dsn: str, sql: str, sites: list[dict[str, Any]], rounds: int) -> dict[
 def _load(dsn: str, kind: str, path: Path) -> None:
     source_layer = str(pyogrio.list_layers(path)[0][0])
     subprocess.run(["ogr2ogr", "-f", "PostgreSQL", f"PG:{dsn}", str(path), source_layer,
-                    "-nln", kind, "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST",
-                    "-nlt", "PROMOTE_TO_MULTI", "-t_srs", "EPSG:4326",
+                    "-nln", kind, "-lco", "GEOMETRY_NAME=geom", "-lco", "FID=fid",
+                    "-lco", "SPATIAL_INDEX=GIST", "-nlt", "PROMOTE_TO_MULTI", "-t_srs", "EPSG:4326",
                     "--config", "PG_USE_COPY", "YES"], check=True, capture_output=True)
 
 
@@ -190,12 +190,12 @@ def _sql(checks: list[tuple[str, float]], suffix: str = "") -> str:
         table = f"{kind}{suffix}"
         if reach == 0:
             parts.append(
-                f"SELECT '{kind}', 0.0, count(DISTINCT f.ogc_fid), "
+                f"SELECT '{kind}', 0.0, count(DISTINCT f.fid), "
                 f"sum(ST_Area(ST_Intersection(f.geom, s.g)::geography)) "
                 f"FROM {table} f, s WHERE ST_Intersects(f.geom, s.g)")
         else:
             parts.append(
-                f"SELECT '{kind}', {reach}, count(DISTINCT f.ogc_fid), "
+                f"SELECT '{kind}', {reach}, count(DISTINCT f.fid), "
                 f"min(ST_Distance(f.geom::geography, s.gg)) "
                 f"FROM {table} f, s WHERE ST_DWithin(f.geom::geography, s.gg, {reach})")
     return ("WITH s AS (SELECT g, g::geography AS gg FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON("
