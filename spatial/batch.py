@@ -27,7 +27,7 @@ from spatial.bulk import prefetch
 from spatial.errors import InputError, RedlineError
 from spatial.service import ScreeningRequest, ScreeningService
 from spatial.site import Site
-from spatial.vectorfiles import main_member, read_vector, shapefile_encoding
+from spatial.vectorfiles import main_member, read_vector, shapefile_encoding, spatial_layers
 
 PROJECT_KEYS = ("industry", "nature", "type", "activity", "flags")
 VERDICTS = ("forbid", "restrict", "pass", "indeterminate", "error")
@@ -103,6 +103,11 @@ def screen_chunk(service: ScreeningService, features: list[Any], opts: BatchOpti
             prepared.append((base, project, good))
         except RedlineError as exc:
             prepared.append((error_row(base, exc.code, exc.message_zh), None, None))
+        except Exception as exc:  # one unreadable site must not stop the batch
+            log.exception("batch site %s could not be read", base["index"])
+            prepared.append((error_row(base, "internal.site_failed",
+                                       f"该地块读取出错({type(exc).__name__})，其余地块不受影响"),
+                             None, None))
     # the layers' prepared geometries are shared with concurrent requests: under the lock
     hits = service.geos(prefetch, [p[2] for p in prepared], service.ruleset, layers)
     rows = []
@@ -166,6 +171,11 @@ def read_sites(path: Path) -> tuple[list[dict[str, Any]], str | None]:
             target = main_member(extract_zip(path, Path(tmp)), suffix)
             if target.suffix.lower() == ".shp":
                 encoding, _ = shapefile_encoding(target)
+        names = spatial_layers(target)
+        if len(names) > 1:
+            raise InputError(f"文件含 {len(names)} 个图层({'、'.join(names[:5])})，请只提交一个图层",
+                             f"The file holds {len(names)} layers; submit one layer",
+                             code="batch.multiple_layers", details={"layers": names})
         gdf = read_vector(target, encoding=encoding)
     crs = gdf.crs.to_string() if gdf.crs is not None else None
     if crs in ("EPSG:4326", "OGC:CRS84", "EPSG:4490"):

@@ -51,14 +51,12 @@ class BatchWriter:
         self.fmt = fmt
         if stream is None:
             assert path is not None, "a path or a stream"
-            stream = open(path, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8",  # noqa: SIM115
-                          newline="")
+            stream = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
         self.fh: IO[str] = stream
         self.count = 0
         self.counts = counts([])
         if fmt == "csv":
-            if stream is not None:
-                self.fh.write("\ufeff")  # a BOM, so spreadsheet programs read the UTF-8
+            self.fh.write("\ufeff")  # one BOM, so spreadsheet programs read the UTF-8
             self._csv = csv.writer(self.fh)
             self._csv.writerow(csv_header())
         else:

@@ -36,17 +36,26 @@ STATUS_ZH = {"queued": "排队中", "running": "进行中", "cancelling": "正�
              "cancelled": "已取消", "failed": "失败"}
 
 
+#: this process incarnation: host, pid and a nonce (a restarted container often reuses pid 1)
+_ME = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+#: a job whose runner elsewhere has not reported for this long is taken over
+STALE_S = 600.0
+
+
 def _me() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return _ME
 
 
-def _alive(runner: str | None) -> bool:
-    """Whether the process that claimed a job still runs (on this host)."""
+def _alive(runner: str | None, heartbeat: float | None) -> bool:
+    """Whether the process that claimed a job may still be running it."""
     if not runner:
         return False
-    host, _, pid = runner.rpartition(":")
+    host, pid = [*runner.split(":"), "", ""][:2]
     if host != socket.gethostname():
-        return True  # another machine's job: not ours to judge
+        # another machine (or this container before it was recreated): judged by heartbeat
+        return heartbeat is not None and time.time() - heartbeat < STALE_S
+    if pid == str(os.getpid()):
+        return runner == _ME  # same pid, other nonce: an earlier incarnation
     try:
         os.kill(int(pid), 0)
     except (ProcessLookupError, ValueError):
@@ -169,17 +178,18 @@ class JobManager:
         """Claim jobs whose process died (crash, restart) and queue them again."""
         claimed = []
         with self.store.connect() as con:
-            rows = con.execute("SELECT id, runner, status FROM batch_jobs WHERE status IN "
-                               "('queued','running','cancelling') ORDER BY created_at").fetchall()
-            for job_id, runner, status in rows:
-                if runner == _me() or _alive(runner):
+            rows = con.execute("SELECT id, runner, status, heartbeat FROM batch_jobs WHERE "
+                               "status IN ('queued','running','cancelling') "
+                               "ORDER BY created_at").fetchall()
+            for job_id, runner, status, heartbeat in rows:
+                if runner == _me() or _alive(runner, heartbeat):
                     continue
                 if status == "cancelling":
                     con.execute("UPDATE batch_jobs SET status='cancelled', finished_at=? "
                                 "WHERE id=?", (now_iso(), job_id))
                     continue
-                con.execute("UPDATE batch_jobs SET runner=?, status='queued' WHERE id=?",
-                            (_me(), job_id))
+                con.execute("UPDATE batch_jobs SET runner=?, status='queued', heartbeat=? "
+                            "WHERE id=?", (_me(), time.time(), job_id))
                 claimed.append(job_id)
         for job_id in claimed:
             self._enqueue(job_id)
@@ -218,10 +228,16 @@ class JobManager:
         where = batch.Where(**json.loads(row["pinned"]))
         done_rows, counts = _complete_rows(folder / "rows.jsonl")
         with self.store.connect() as con:
-            con.execute("UPDATE batch_jobs SET status='running', started_at=COALESCE("
-                        "started_at, ?), started_epoch=?, resumed_from=?, done=?, counts=? "
-                        "WHERE id=?", (now_iso(), time.time(), done_rows, done_rows,
-                                       json.dumps(counts), job_id))
+            # only a job still queued starts: a cancel that came in meanwhile is kept
+            started = con.execute(
+                "UPDATE batch_jobs SET status='running', started_at=COALESCE(started_at, ?), "
+                "started_epoch=?, resumed_from=?, done=?, counts=?, heartbeat=? "
+                "WHERE id=? AND status IN ('queued','running')",
+                (now_iso(), time.time(), done_rows, done_rows, json.dumps(counts), time.time(),
+                 job_id)).rowcount
+        if not started:
+            self._finish(job_id, "cancelled", None)
+            return
         cancel = threading.Event()
         out = open(folder / "rows.jsonl", "a", encoding="utf-8")  # noqa: SIM115
         try:
@@ -233,8 +249,9 @@ class JobManager:
                 for r in chunk:
                     counts[r["verdict"]] += 1
                 with self.store.connect() as con:
-                    con.execute("UPDATE batch_jobs SET done = done + ?, counts = ? WHERE id = ?",
-                                (len(chunk), json.dumps(counts), job_id))
+                    con.execute("UPDATE batch_jobs SET done = done + ?, counts = ?, heartbeat = ? "
+                                "WHERE id = ?", (len(chunk), json.dumps(counts), time.time(),
+                                                 job_id))
                     status = con.execute("SELECT status FROM batch_jobs WHERE id = ?",
                                          (job_id,)).fetchone()[0]
                 if status == "cancelling":
@@ -245,6 +262,10 @@ class JobManager:
 
     def _finish(self, job_id: str, status: str, message: str | None) -> None:
         with self.store.connect() as con:
+            if status == "done":  # every row is finished: a cancel that came too late is moot
+                con.execute("UPDATE batch_jobs SET status='done', finished_at=?, message=? "
+                            "WHERE id=?", (now_iso(), message, job_id))
+                return
             con.execute("UPDATE batch_jobs SET status=?, finished_at=?, message=? WHERE id=?",
                         (status, now_iso(), message, job_id))
 

@@ -170,18 +170,19 @@ def _any_hit(tokens: list[str], industry: Industry, catalogue: IndustryCatalogue
     return None if any(h is None for h in hits) else False
 
 
-_HITS: dict[tuple[str, str, int], bool | None] = {}
+_HITS: dict[tuple[str, str, int], tuple[IndustryCatalogue, bool | None]] = {}
 
 
 def _industry_hit(token: str, industry: Industry, catalogue: IndustryCatalogue) -> bool | None:
     # The answer depends only on the token, the code and the catalogue: cached, because every
-    # rule asks it of every site of a batch.
+    # rule asks it of every site of a batch (the catalogue is kept, so its id is never reused).
     key = (token, industry.code, id(catalogue))
-    if key not in _HITS:
+    hit = _HITS.get(key)
+    if hit is None or hit[0] is not catalogue:
         if len(_HITS) > 100_000:
             _HITS.clear()
-        _HITS[key] = _industry_hit_uncached(token, industry, catalogue)
-    return _HITS[key]
+        hit = _HITS[key] = (catalogue, _industry_hit_uncached(token, industry, catalogue))
+    return hit[1]
 
 
 def _industry_hit_uncached(token: str, industry: Industry, catalogue: IndustryCatalogue

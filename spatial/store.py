@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS batch_jobs (
     total INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, counts TEXT NOT NULL,
     options TEXT NOT NULL, pinned TEXT NOT NULL, runner TEXT, started_at TEXT,
     started_epoch REAL, resumed_from INTEGER NOT NULL DEFAULT 0, finished_at TEXT,
-    message TEXT);
+    message TEXT, heartbeat REAL);
 CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
@@ -123,6 +123,9 @@ class LayerStore:
         try:
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(_SCHEMA)  # executescript manages its own transaction
+            cols = {r[1] for r in con.execute("PRAGMA table_info(batch_jobs)")}
+            if "heartbeat" not in cols:  # data directories from before job heartbeats
+                con.execute("ALTER TABLE batch_jobs ADD COLUMN heartbeat REAL")
         finally:
             con.close()
         self._local = threading.local()

@@ -240,7 +240,7 @@ def test_an_interrupted_job_resumes_after_its_last_complete_chunk(engine, parcel
     path.write_text("".join(lines[:250]) + lines[250][:40], encoding="utf-8")
     with engine.store.connect() as con:
         con.execute("UPDATE batch_jobs SET status='running', done=250, runner=? WHERE id=?",
-                    (f"{socket.gethostname()}:999999999", job["id"]))
+                    (f"{socket.gethostname()}:999999999:dead", job["id"]))
     assert jobs.resume_interrupted() == [job["id"]]
     st = jobs.wait(job["id"])
     assert st["status"] == "done" and st["done"] == len(parcels)
@@ -329,3 +329,39 @@ def test_batch_inputs_that_are_refused_with_stable_codes(client, reviewer_header
     with pytest.raises(RedlineError) as exc:
         batch.read_sites(tmp_path / "missing.geojson")
     assert exc.value.code == "file.not_found"
+
+
+def test_who_may_still_be_running_a_job():
+    """A restarted container keeps pid 1 but not its nonce; a silent other host goes stale."""
+    from spatial import jobs as jobs_mod
+
+    me = jobs_mod._me()
+    host, pid, _ = me.split(":")
+    assert jobs_mod._alive(me, None)
+    assert not jobs_mod._alive(f"{host}:{pid}:earlier", None)  # same pid, earlier incarnation
+    assert not jobs_mod._alive(f"{host}:999999999:x", None)  # process gone
+    assert jobs_mod._alive("other-host:1:x", time.time() - 60)
+    assert not jobs_mod._alive("other-host:1:x", time.time() - jobs_mod.STALE_S - 1)
+
+
+def test_csv_results_have_one_byte_order_mark(demo_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("REDLINE_HOME", str(demo_home))
+    sites = tmp_path / "parcels.geojson"
+    sites.write_text(json.dumps(FC), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["batch", str(sites), "--out", str(out), "--no-progress"]) == 0
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfindex,")
+
+
+def test_a_file_with_several_layers_is_refused_not_half_read(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    path = tmp_path / "two.gpkg"
+    for name in ("a", "b"):
+        gpd.GeoDataFrame({"n": [1]}, geometry=[Point(106.4, 29.6)], crs="EPSG:4326").to_file(
+            path, layer=name, driver="GPKG")
+    with pytest.raises(RedlineError) as exc:
+        batch.read_sites(path)
+    assert exc.value.code == "batch.multiple_layers"

@@ -141,8 +141,9 @@ async def _read_batch(request: Request, limit: int) -> tuple[list[Any], batch.Ba
     if not (ctype.startswith("application/json") or not ctype):
         raise InputError("不支持的内容类型，请使用 application/json 或 multipart/form-data",
                          f"Unsupported content type: {ctype}", code="request.content_type")
-    try:
-        body = BatchIn.model_validate_json(await request.body())
+    raw = await request.body()
+    try:  # up to REDLINE_MAX_UPLOAD_BYTES of JSON: parse off the event loop
+        body = await run_in_threadpool(BatchIn.model_validate_json, raw)
     except ValidationError as exc:
         raise request_invalid(exc) from exc
     features = batch.features_of(body.sites)
