@@ -74,22 +74,16 @@ class BatchWriter:
             self.counts[r["verdict"]] += 1
         self.fh.flush()
 
-    def close(self) -> None:
-        """Finish the file (GeoJSON footer), fsync and close it."""
+    def end(self) -> None:
+        """Complete the document (the GeoJSON footer); nothing more may be written."""
         if self.fmt != "csv":
             self.fh.write("\n]}\n")
+
+    def close(self) -> None:
+        """Complete the file, fsync and close it."""
+        self.end()
         self.fh.flush()
         if hasattr(self.fh, "fileno"):
             with contextlib.suppress(OSError, io.UnsupportedOperation):
                 os.fsync(self.fh.fileno())
         self.fh.close()
-
-
-def render(rows: Iterable[dict[str, Any]], fmt: str) -> str:
-    """All rows as one CSV or GeoJSON text."""
-    buf = io.StringIO()
-    writer = BatchWriter(None, fmt, stream=buf)
-    writer.write(rows)
-    if fmt != "csv":
-        buf.write("\n]}\n")
-    return buf.getvalue()

@@ -15,9 +15,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
-import shapely
 
-from spatial.geodesy import degree_margin
+from spatial.geodesy import degree_margin, farthest_lat
 from spatial.layerset import LayerSet
 from spatial.nearest import CONSTRAINTS, RADII_M
 from spatial.ruleset import RuleSet
@@ -48,11 +47,6 @@ def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tupl
     return out
 
 
-def _lat(footprint: shapely.Geometry) -> float:
-    _, miny, _, maxy = footprint.bounds
-    return max(abs(miny), abs(maxy))
-
-
 def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet) -> list[Hits]:
     """Index hits per site (``{}`` for a missing site), one bulk query per question."""
     out: list[Hits] = [{} for _ in sites]
@@ -64,7 +58,7 @@ def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet) -
         index = np.asarray(members)
         feet = np.empty(len(members), dtype=object)
         feet[:] = [s.footprint for s in (sites[i] for i in members) if s is not None]
-        lats = np.array([_lat(f) for f in feet])
+        lats = np.array([farthest_lat(f) for f in feet])
         for kind, reach in sorted(plan(ruleset, layers, accuracy)):
             margin = (np.array([degree_margin(reach, lat) for lat in lats]) if reach > 0
                       else np.zeros(len(lats)))

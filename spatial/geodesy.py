@@ -62,6 +62,12 @@ def geodesic_distance(a: tuple[float, float], b: tuple[float, float]) -> float:
     return float(dist)
 
 
+def farthest_lat(geom: BaseGeometry) -> float:
+    """The geometry's latitude farthest from the equator: the one ``degree_margin`` must use."""
+    _, miny, _, maxy = geom.bounds
+    return max(abs(miny), abs(maxy))
+
+
 def degree_margin(metres: float, lat: float) -> float:
     """A margin in degrees that is at least ``metres`` on the ground in both axes at ``lat``.
 

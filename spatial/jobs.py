@@ -164,7 +164,7 @@ class JobManager:
                     yield json.loads(line)
 
     def wait(self, job_id: str, timeout: float = 600.0) -> dict[str, Any]:
-        """Block until the job ends (for the CLI and tests)."""
+        """Block until the job ends or ``timeout`` passes (for tests and scripts)."""
         deadline = time.monotonic() + timeout
         while True:
             st = self.status(job_id)

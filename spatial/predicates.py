@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from spatial.geodesy import LocalFrame, degree_margin, geodesic_area, nearest_distance
+from spatial.geodesy import (
+    LocalFrame,
+    degree_margin,
+    farthest_lat,
+    geodesic_area,
+    nearest_distance,
+)
 from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
 from spatial.ruleset import Where
 from spatial.site import Site
@@ -95,11 +103,10 @@ class Context:
             raise MissingLayer(kind)
         return lay
 
-    @property
+    @cached_property
     def lat(self) -> float:
         """The site's latitude farthest from the equator (degree margins must hold everywhere)."""
-        _, miny, _, maxy = self.site.footprint.bounds
-        return max(abs(miny), abs(maxy))
+        return farthest_lat(self.site.footprint)
 
 
 @dataclass
@@ -137,17 +144,22 @@ def register(cls: type[Predicate]) -> type[Predicate]:
     return cls
 
 
-_KEYS: dict[int, tuple[Where, str]] = {}
+_DERIVED: dict[tuple[str, int], tuple[Where, Any]] = {}
+
+
+def _derived(name: str, where: Where, make: Callable[[Where], Any]) -> Any:
+    """``make(where)`` computed once per rule's ``where`` object (rules live as long as their
+    rule set; the object is kept with the value, so its id is never reused meanwhile)."""
+    hit = _DERIVED.get((name, id(where)))
+    if hit is None or hit[0] is not where:
+        hit = _DERIVED[(name, id(where))] = (where, make(where))
+    return hit[1]
 
 
 def memo_key(where: Where) -> str:
     """The spatial test of a ``where`` as a string (districts excluded), computed once."""
-    hit = _KEYS.get(id(where))
-    if hit is None or hit[0] is not where:
-        hit = (where, json.dumps(where.model_dump(exclude={"districts"}), sort_keys=True,
-                                 ensure_ascii=False))
-        _KEYS[id(where)] = hit
-    return hit[1]
+    return str(_derived("memo", where, lambda w: json.dumps(
+        w.model_dump(exclude={"districts"}), sort_keys=True, ensure_ascii=False)))
 
 
 def evaluate(ctx: Context, where: Where) -> Outcome:
@@ -326,16 +338,11 @@ class InsideDistrict(Predicate):
                                min_m2=1.0)
 
 
-_ADCODES: dict[int, tuple[Where, dict[str, Any]]] = {}
-
-
 def _adcode_filter(where: Where) -> dict[str, Any]:
     """The district filter of an ``inside_district`` test, one long-lived dict per rule (the
     layer caches filter masks by object)."""
-    hit = _ADCODES.get(id(where))
-    if hit is None or hit[0] is not where:
-        hit = _ADCODES[id(where)] = (where, {"adcode": list(where.adcodes or [])})
-    return hit[1]
+    flt: dict[str, Any] = _derived("adcodes", where, lambda w: {"adcode": list(w.adcodes or [])})
+    return flt
 
 
 @register

@@ -111,24 +111,25 @@ def _cell(t: rasterio.Affine, row: int) -> BaseGeometry:
     return shapely.box(min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
 
 
-_GEO: dict[str, bool] = {}
-_INV: dict[str, rasterio.Affine] = {}
+_GRID: dict[str, tuple[bool, rasterio.Affine]] = {}
+
+
+def _grid(ds: rasterio.io.DatasetReader) -> tuple[bool, rasterio.Affine]:
+    """Whether a raster file is in lon/lat, and its world → pixel transform (cached per file:
+    ``to_epsg`` and inverting an ``Affine`` are slow, and versions never change)."""
+    hit = _GRID.get(ds.name)
+    if hit is None:
+        geo = ds.crs is not None and ds.crs.to_epsg() in (4326, 4490)
+        hit = _GRID[ds.name] = (geo, ~ds.transform)
+    return hit
 
 
 def _inverse(ds: rasterio.io.DatasetReader) -> rasterio.Affine:
-    """World → pixel transform of a raster file (cached: inverting is slow in ``affine``)."""
-    inv = _INV.get(ds.name)
-    if inv is None:
-        inv = _INV[ds.name] = ~ds.transform
-    return inv
+    return _grid(ds)[1]
 
 
 def _is_4326(ds: rasterio.io.DatasetReader) -> bool:
-    """Whether the raster is in geographic lon/lat (cached per file: to_epsg is slow)."""
-    hit = _GEO.get(ds.name)
-    if hit is None:
-        hit = _GEO[ds.name] = ds.crs is not None and ds.crs.to_epsg() in (4326, 4490)
-    return hit
+    return _grid(ds)[0]
 
 
 _ROW_AREAS: dict[tuple[str, int], float] = {}

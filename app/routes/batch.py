@@ -101,8 +101,7 @@ def job_results(job_id: str, engine: EngineDep, who: ReviewerDep,
             writer.write([row])
             if buf.size() > 65536:
                 yield buf.take()
-        if format != "csv":
-            buf.write("\n]}\n")
+        writer.end()
         yield buf.take()
 
     media = "text/csv; charset=utf-8" if format == "csv" else "application/geo+json"
