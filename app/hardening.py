@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlparse
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem
 from app.settings import Settings
-
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -29,25 +27,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     csp_map = csp_page.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
     limiter = RateLimiter(settings.anonymous_rate_per_minute)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Handler) -> Response:
-        path = request.url.path
-        if (request.method == "POST" and path.rstrip("/") == "/api/v1/screenings"
-                and "authorization" not in request.headers
-                and not limiter.allow(_client(request, settings.trust_forwarded_for))):
-            response: Response = problem(
-                429, "rate_limited", "请求过于频繁，请稍后再试", "Too many requests; slow down", path)
-            response.headers["Retry-After"] = "60"
-        else:
-            response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if path not in ("/docs", "/redoc"):  # Swagger UI loads its own assets
-            response.headers.setdefault("Content-Security-Policy",
-                                        csp_map if path.endswith("/map") else csp_page)
-        return response
+    app.add_middleware(SecurityHeaders, limiter=limiter, csp_page=csp_page, csp_map=csp_map,
+                       trust_forwarded=settings.trust_forwarded_for)
 
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
@@ -55,11 +36,55 @@ def install(app: FastAPI, settings: Settings) -> None:
                                                                          "Content-Type"])
 
 
-def _client(request: Request, trust_forwarded: bool) -> str:
-    if trust_forwarded and (fwd := request.headers.get("x-forwarded-for")):
+class SecurityHeaders:
+    """Security headers on every response, and the anonymous screening rate limit (a pure
+    ASGI middleware: it runs on every request)."""
+
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, csp_page: str, csp_map: str,
+                 trust_forwarded: bool):
+        self.app = app
+        self.limiter = limiter
+        self.trust_forwarded = trust_forwarded
+        base = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                (b"referrer-policy", b"same-origin"), (b"cross-origin-opener-policy", b"same-origin")]
+        csp = b"content-security-policy"
+        self.extra = {"page": [*base, (csp, csp_page.encode())],
+                      "map": [*base, (csp, csp_map.encode())], "docs": base}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection scope."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        extra = self.extra["docs" if path in ("/docs", "/redoc")  # Swagger UI loads its assets
+                           else "map" if path.endswith("/map") else "page"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *((k, v) for k, v in extra if k not in have)]
+            await send(message)
+
+        headers = dict(scope["headers"])
+        if (scope["method"] == "POST" and path.rstrip("/") == "/api/v1/screenings"
+                and b"authorization" not in headers
+                and not self.limiter.allow(_client(scope, headers, self.trust_forwarded))):
+            response = problem(429, "rate_limited", "请求过于频繁，请稍后再试",
+                               "Too many requests; slow down", path)
+            response.headers["Retry-After"] = "60"
+            await response(scope, receive, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
+
+
+def _client(scope: Scope, headers: dict[bytes, bytes], trust_forwarded: bool) -> str:
+    if trust_forwarded and (fwd := headers.get(b"x-forwarded-for")):
         # the rightmost hop was added by our own proxy; the leftmost is the client's to forge
-        return fwd.split(",")[-1].strip()
-    return request.client.host if request.client else "unknown"
+        return fwd.decode("latin-1").split(",")[-1].strip()
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 class RateLimiter:

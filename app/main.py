@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import errors, hardening
-from app.limits import limit_body
+from app.limits import BodyLimit
 from app.routes import batch, layers, meta, ogc, screenings, web
 from app.settings import REPO_ROOT, Settings
 from app.state import open_engine
@@ -25,8 +25,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine = engine
     errors.install(app)
-    limit_body(app, settings.max_body_bytes, {"/api/v1/layers/": settings.max_upload_bytes,
-                                              "/api/v1/screenings/batch": settings.max_upload_bytes})
+    app.add_middleware(BodyLimit, default_bytes=settings.max_body_bytes,
+                       larger={"/api/v1/layers/": settings.max_upload_bytes,
+                               "/api/v1/screenings/batch": settings.max_upload_bytes})
     hardening.install(app, settings)
     app.include_router(batch.router)  # before /screenings/{id}, which would match "batch"
     app.include_router(screenings.router)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,31 +42,57 @@ def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tupl
                 out.add((kind, float(w.distance_m + acc)))
             elif acc > 0:
                 out.add((kind, float(acc)))
-    for _, kind, _ in CONSTRAINTS:
-        if kind in layers.layers:
-            out.update((kind, r) for r in RADII_M[:2])  # most sites stop at these
     return out
 
 
 def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet) -> list[Hits]:
-    """Index hits per site (``{}`` for a missing site), one bulk query per question."""
+    """Index hits per site (``{}`` for a missing site), one bulk query per question.
+
+    The ``nearest`` block's widening search is followed site by site: a radius is asked only
+    for the sites whose matching features were all beyond the previous one.
+    """
     out: list[Hits] = [{} for _ in sites]
     by_accuracy: dict[float, list[int]] = defaultdict(list)
     for i, site in enumerate(sites):
         if site is not None:
             by_accuracy[site.accuracy_m].append(i)
     for accuracy, members in by_accuracy.items():
-        index = np.asarray(members)
-        feet = np.empty(len(members), dtype=object)
-        feet[:] = [s.footprint for s in (sites[i] for i in members) if s is not None]
-        lats = np.array([farthest_lat(f) for f in feet])
+        group = _Group([out[i] for i in members],
+                       [s.footprint for s in (sites[i] for i in members) if s is not None])
+        everyone = np.arange(len(members))
         for kind, reach in sorted(plan(ruleset, layers, accuracy)):
-            margin = (np.array([degree_margin(reach, lat) for lat in lats]) if reach > 0
-                      else np.zeros(len(lats)))
-            pairs = layers.layers[kind].query_many(feet, margin)
-            order = np.lexsort((pairs[1], pairs[0]))  # by site, then feature: sorted per site
-            src, hit = pairs[0][order], pairs[1][order]
-            bounds = np.searchsorted(src, np.arange(len(members) + 1))
-            for j, site_i in enumerate(index):
-                out[site_i][(kind, reach)] = hit[bounds[j]:bounds[j + 1]]
+            group.ask(layers, kind, reach, everyone)
+        for kind in sorted({k for _, k, _ in CONSTRAINTS if k in layers.layers}):
+            masks = [layers.layers[kind].mask(flt) for _, k, flt in CONSTRAINTS if k == kind]
+            waiting = everyone
+            for r, radius in enumerate(RADII_M):
+                if r > 0:  # still searching: no matching feature within the previous radius
+                    waiting = np.array([p for p in waiting if any(
+                        not m[group.hits[p][(kind, RADII_M[r - 1])]].any() for m in masks)],
+                        dtype=int)
+                if not len(waiting):
+                    break
+                if any((kind, radius) not in group.hits[p] for p in waiting):
+                    group.ask(layers, kind, radius, waiting)
     return out
+
+
+class _Group:
+    """Sites of one positional accuracy: their footprints and their hits (filled in place)."""
+
+    def __init__(self, hits: list[Hits], footprints: list[Any]):
+        self.hits = hits
+        self.feet = np.empty(len(footprints), dtype=object)
+        self.feet[:] = footprints
+        self.lats = np.array([farthest_lat(f) for f in footprints])
+
+    def ask(self, layers: LayerSet, kind: str, reach: float, which: np.ndarray) -> None:
+        """Answer (kind, reach) for the sites at positions ``which``."""
+        margin = (np.array([degree_margin(reach, lat) for lat in self.lats[which]]) if reach > 0
+                  else np.zeros(len(which)))
+        pairs = layers.layers[kind].query_many(self.feet[which], margin)
+        order = np.lexsort((pairs[1], pairs[0]))  # by site, then feature: sorted per site
+        src, hit = pairs[0][order], pairs[1][order]
+        bounds = np.searchsorted(src, np.arange(len(which) + 1))
+        for j, pos in enumerate(which):
+            self.hits[pos][(kind, reach)] = hit[bounds[j]:bounds[j + 1]]

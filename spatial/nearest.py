@@ -67,6 +67,7 @@ def _nearest(ctx: Context, lay: IndexedLayer, flt: dict[str, Any]) -> tuple[floa
                 if not part.is_empty:
                     measured[i] = nearest_distance(ctx.frame, ctx.site_local, part)[0]
 
+    radius = 0.0
     for radius in RADII_M:
         idx = ctx.candidates(lay, site, flt, radius)
         if len(idx):
@@ -76,7 +77,9 @@ def _nearest(ctx: Context, lay: IndexedLayer, flt: dict[str, Any]) -> tuple[floa
     if not measured:
         return None
     closest = min(measured.values())
-    if closest <= REACH_M:
-        measure(ctx.candidates(lay, site, flt, closest) if closest > 0 else idx[:0])
+    # Everything within ``closest`` is within the margin of ``radius`` if closest <= radius,
+    # so it has been measured already; otherwise search once more out to ``closest``.
+    if radius < closest <= REACH_M:
+        measure(ctx.candidates(lay, site, flt, closest))
     d, i = min((d, i) for i, d in measured.items())
     return d, i

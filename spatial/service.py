@@ -1,6 +1,7 @@
 """The engine's front door for the API and the CLI: screen, store, fetch and re-run.
 
-A screening is stored (SQLite, synchronous commit) before its id is returned. Re-running a
+A screening is stored (SQLite, synchronous commit) before its id is returned; concurrent
+screenings share a commit (spatial.groupcommit). Re-running a
 stored screening rebuilds the exact layer versions it recorded and compares the outcome.
 """
 
@@ -10,12 +11,14 @@ import json
 import secrets
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from spatial import engine
 from spatial.errors import ConflictError, InputError, NotFoundError
+from spatial.groupcommit import GroupCommitter
 from spatial.layerset import LayerSet, LayerSetCache
 from spatial.project import Project
 from spatial.ruleset import RuleSet
@@ -38,6 +41,16 @@ class ScreeningRequest:
     accuracy_m: float = 0.0
     input_format: str | None = None
     notes: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Screening:
+    """A screened request: the verdict document (with id and links) and its JSON text, which
+    is both what is stored and what the API returns."""
+
+    request: ScreeningRequest
+    doc: dict[str, Any]
+    json: str
 
 
 def request_from_file(path: Path, project: dict[str, Any], *, crs: str | None = None,
@@ -69,6 +82,7 @@ class ScreeningService:
         # covers()). Evaluation is therefore serialised per process; scale out with worker
         # processes (uvicorn --workers), not threads.
         self._geos_lock = threading.Lock()
+        self._log = GroupCommitter(store.db_path, "INSERT INTO screenings VALUES (?,?,?,?)")
 
     def prepare(self, req: ScreeningRequest) -> tuple[Site, Project]:
         """Parse and check the site and the project of a request (no layers involved)."""
@@ -107,14 +121,21 @@ class ScreeningService:
 
     def screen(self, req: ScreeningRequest) -> dict[str, Any]:
         """Screen, store and return the verdict document with its id and links."""
-        doc = self.evaluate(req)
-        doc = {"id": secrets.token_urlsafe(16), **doc, "created_at": now_iso()}
-        with self.store.connect() as con:
-            con.execute("INSERT INTO screenings VALUES (?,?,?,?)",
-                        (doc["id"], doc["created_at"],
-                         json.dumps(asdict(req), ensure_ascii=False),
-                         json.dumps(doc, ensure_ascii=False)))
-        return with_links(doc)
+        done = self.new_screening(req)
+        self.record(done).result(timeout=60)
+        return done.doc
+
+    def new_screening(self, req: ScreeningRequest) -> Screening:
+        """Screen and give the result an id, without storing it yet (see ``store``)."""
+        doc = with_links({"id": secrets.token_urlsafe(16), **self.evaluate(req),
+                          "created_at": now_iso()})
+        return Screening(req, doc, json.dumps(doc, ensure_ascii=False))
+
+    def record(self, done: Screening) -> Future[None]:
+        """Queue a screening for storage; the future completes once it is durably committed
+        (its id must not be handed out before)."""
+        return self._log.submit((done.doc["id"], done.doc["created_at"],
+                                 json.dumps(asdict(done.request), ensure_ascii=False), done.json))
 
     def get(self, screening_id: str) -> dict[str, Any]:
         """A stored verdict document by id."""

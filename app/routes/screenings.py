@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from app.deps import EngineDep
@@ -40,7 +40,7 @@ router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=p
     summary="筛查一个场址 / Screen a site",
     openapi_extra=json_or_file_body("ScreeningCreate"),
 )
-async def create_screening(request: Request, engine: EngineDep, who: CallerDep) -> JSONResponse:
+async def create_screening(request: Request, engine: EngineDep, who: CallerDep) -> Response:
     """Screen a site given as GeoJSON/WKT (JSON body) or as an uploaded file (multipart)."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
@@ -51,13 +51,15 @@ async def create_screening(request: Request, engine: EngineDep, who: CallerDep) 
         raise InputError("不支持的内容类型，请使用 application/json 或 multipart/form-data",
                          f"Unsupported content type: {ctype}", code="request.content_type")
     try:
-        doc = await asyncio.wait_for(
-            anyio.to_thread.run_sync(engine.service.screen, req, limiter=engine.limiter()),
+        done = await asyncio.wait_for(
+            anyio.to_thread.run_sync(engine.service.new_screening, req, limiter=engine.limiter()),
             timeout=engine.settings.request_timeout_s)
     except TimeoutError as exc:
         raise RequestTimeout("筛查超时，请简化场址或稍后重试", "The screening timed out",
                              code="request.timeout") from exc
-    return JSONResponse(doc, status_code=201)
+    # stored before the id is handed out; the screening thread meanwhile takes the next request
+    await asyncio.wrap_future(engine.service.record(done))
+    return Response(done.json.encode(), status_code=201, media_type="application/json")
 
 
 @router.get("/{screening_id}", response_model=VerdictOut,

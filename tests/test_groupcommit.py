@@ -1,0 +1,110 @@
+"""Group commit of screenings: durable before the caller goes on, shared transactions under
+concurrency, and one bad row never costs the others theirs."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from spatial import groupcommit
+from spatial.errors import StoreBusyError
+from spatial.groupcommit import GroupCommitter
+
+
+def _db(tmp_path: Path) -> Path:
+    path = tmp_path / "t.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE t (id TEXT PRIMARY KEY, v TEXT)")
+    con.close()
+    return path
+
+
+def _rows(path: Path) -> list[tuple[str, str]]:
+    con = sqlite3.connect(path)
+    try:
+        return sorted(con.execute("SELECT id, v FROM t").fetchall())
+    finally:
+        con.close()
+
+
+def test_a_written_row_is_committed_when_write_returns(tmp_path):
+    path = _db(tmp_path)
+    gc = GroupCommitter(path, "INSERT INTO t VALUES (?, ?)")
+    gc.write(("a", "1"))
+    assert _rows(path) == [("a", "1")]  # read by another connection: committed
+
+
+def test_concurrent_writers_share_transactions(tmp_path, monkeypatch):
+    path = _db(tmp_path)
+    gc = GroupCommitter(path, "INSERT INTO t VALUES (?, ?)")
+    slow = threading.Event()
+    real = gc._commit
+
+    def commit(rows):
+        if not slow.is_set():  # hold the first commit until every writer has queued
+            slow.wait(5)
+        real(rows)
+
+    monkeypatch.setattr(gc, "_commit", commit)
+    futures = [gc.submit((f"r{i:02d}", str(i))) for i in range(40)]
+    slow.set()
+    for f in futures:
+        f.result(timeout=10)
+    assert _rows(path) == sorted((f"r{i:02d}", str(i)) for i in range(40))
+    assert gc.rows == 40
+    assert gc.commits < 40  # the rows queued behind the first commit shared one
+
+
+def test_a_bad_row_fails_alone(tmp_path):
+    path = _db(tmp_path)
+    gc = GroupCommitter(path, "INSERT INTO t VALUES (?, ?)")
+    gc.write(("dup", "0"))
+    hold = threading.Lock()
+    hold.acquire()
+    real = gc._commit
+    first: list[int] = []
+
+    def commit(rows):
+        if not first:
+            first.append(1)
+            with hold:  # the next rows queue up meanwhile and form one group
+                pass
+        real(rows)
+
+    gc._commit = commit  # type: ignore[method-assign]
+    blocker = gc.submit(("b0", "x"))
+    good = [gc.submit((f"g{i}", "ok")) for i in range(5)]
+    bad = gc.submit(("dup", "again"))  # primary key taken: this row cannot be stored
+    hold.release()
+    blocker.result(timeout=10)
+    for f in good:
+        f.result(timeout=10)
+    with pytest.raises(StoreBusyError):
+        bad.result(timeout=10)
+    assert [r for r in _rows(path) if r[1] == "ok"] == [(f"g{i}", "ok") for i in range(5)]
+    assert ("dup", "0") in _rows(path)
+
+
+def test_groups_are_bounded(tmp_path):
+    path = _db(tmp_path)
+    gc = GroupCommitter(path, "INSERT INTO t VALUES (?, ?)")
+    sizes = []
+    real = gc._commit
+    gate = threading.Event()
+
+    def commit(rows):
+        gate.wait(5)
+        sizes.append(len(rows))
+        real(rows)
+
+    gc._commit = commit  # type: ignore[method-assign]
+    futures = [gc.submit((f"r{i:04d}", "v")) for i in range(groupcommit.MAX_GROUP * 2 + 3)]
+    gate.set()
+    for f in futures:
+        f.result(timeout=20)
+    assert max(sizes) <= groupcommit.MAX_GROUP
+    assert sum(sizes) == len(futures)
