@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 GEOD = Geod(ellps="GRS80")
 
 _EARTH_M_PER_DEG = 111_320.0
+_POLYGON = 3  # shapely.GeometryType.POLYGON
 
 
 def geodesic_area(geom: BaseGeometry) -> float:
@@ -33,19 +34,19 @@ def geodesic_area(geom: BaseGeometry) -> float:
     """
     if geom.is_empty:
         return 0.0
-    polys = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
-    if not polys:
+    parts = shapely.get_parts(geom)
+    polys = parts[(shapely.get_type_id(parts) == _POLYGON) & ~shapely.is_empty(parts)]
+    if not len(polys):
         return 0.0
-    total = 0.0
-    for poly in polys:
-        rings = shapely.get_rings(poly)
-        xy = shapely.get_coordinates(rings)
-        ends = np.cumsum(shapely.get_num_coordinates(rings))
-        start = 0
-        for k, end in enumerate(ends):
-            area, _ = GEOD.polygon_area_perimeter(xy[start:end, 0], xy[start:end, 1])
-            total += abs(area) if k == 0 else -abs(area)
-            start = end
+    rings, owner = shapely.get_rings(polys, return_index=True)  # each polygon: exterior first
+    exterior = np.r_[True, owner[1:] != owner[:-1]]
+    xy = shapely.get_coordinates(rings)
+    ends = np.cumsum(shapely.get_num_coordinates(rings)).tolist()
+    total, start = 0.0, 0
+    for end, outer in zip(ends, exterior.tolist(), strict=True):
+        area, _ = GEOD.polygon_area_perimeter(xy[start:end, 0], xy[start:end, 1])
+        total += abs(area) if outer else -abs(area)
+        start = end
     return total
 
 
@@ -155,7 +156,7 @@ def nearest_distance(
         point = shapely.get_coordinates(site_local.intersection(other_local).representative_point())
         ll = frame.to_lonlat(shapely.points(point[0]))
         return 0.0, (ll.x, ll.y), (ll.x, ll.y)
-    line = shapely.shortest_line(site_local, other_local)
-    ends = frame.to_lonlat(line)
-    (ax, ay), (bx, by) = shapely.get_coordinates(ends)
+    ends = shapely.get_coordinates(shapely.shortest_line(site_local, other_local))
+    (ax, bx), (ay, by) = frame.inverse.transform(ends[:, 0], ends[:, 1])
+    ax, ay, bx, by = float(ax), float(ay), float(bx), float(by)
     return geodesic_distance((ax, ay), (bx, by)), (ax, ay), (bx, by)

@@ -79,13 +79,16 @@ class IndexedLayer(_Versioned):
     def query(self, geom: BaseGeometry, within_deg: float = 0.0) -> np.ndarray:
         """Sorted indices of all features within ``within_deg`` of ``geom`` (0: intersecting)."""
         # the same tests as query_many, without its array set-up (this runs many times a site)
+        # (STRtree.query is given one-element arrays: for a scalar it spends longer reshaping
+        # than searching)
         if within_deg > 0:
             minx, miny, maxx, maxy = geom.bounds
-            idx = self.tree.query(shapely.box(minx - within_deg, miny - within_deg,
-                                              maxx + within_deg, maxy + within_deg))
+            box = shapely.box(minx - within_deg, miny - within_deg, maxx + within_deg,
+                              maxy + within_deg)
+            idx = self.tree.query(np.array([box]))[1]
             keep = shapely.dwithin(self.geoms[idx], geom, within_deg)
         else:
-            idx = self.tree.query(geom)
+            idx = self.tree.query(np.array([geom]))[1]
             keep = shapely.intersects(self.geoms[idx], geom)
         return np.sort(idx[keep])
 

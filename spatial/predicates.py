@@ -203,7 +203,9 @@ def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_l
             continue  # touching a polygon along an edge is not an overlap
         areas.append((int(i), area))
         polygonal.append(inter)
-    total = geodesic_area(shapely.union_all(polygonal)) if polygonal else 0.0
+    # parts of different features may overlap each other: measure their union (one: as is)
+    total = (areas[0][1] if len(polygonal) == 1 else
+             geodesic_area(shapely.union_all(polygonal)) if polygonal else 0.0)
     share = total / ctx.site_area_m2 if ctx.site_area_m2 else 0.0
     fired = bool(areas) and total >= min_m2 and share >= min_share
     measure: dict[str, Any] = {"overlap_m2": round(total, 1), "overlap_share": round(share, 4)}

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import shapely
+
 from spatial import engine
 from spatial.errors import ConflictError, InputError, NotFoundError
 from spatial.groupcommit import GroupCommitter
@@ -27,6 +29,10 @@ from spatial.siteformats import parse_file, parse_object, parse_text
 from spatial.store import LayerStore, now_iso
 
 T = TypeVar("T")
+
+#: sites screened on the event loop when the engine is free (``screen_now``): parcel-sized
+INLINE_MAX_VERTICES = 1_000
+INLINE_MAX_EXTENT_DEG = 0.02  # about 2 km
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,24 @@ class ScreeningService:
         with self._geos_lock:
             return engine.screen(site, project, layers, self.ruleset)
 
+    def screen_now(self, req: ScreeningRequest) -> Screening | None:
+        """``new_screening`` at once on the calling thread, or None (do it on a thread) when
+        the site is large or another screening holds the engine: the caller is the event loop,
+        which must never wait. A parcel-sized site takes a few milliseconds, less than handing
+        it to a thread costs under load (measured at 32 clients: 243 against 215 req/s)."""
+        site, project = self.prepare(req)
+        minx, miny, maxx, maxy = site.footprint.bounds
+        if (shapely.get_num_coordinates(site.footprint) > INLINE_MAX_VERTICES
+                or max(maxx - minx, maxy - miny) > INLINE_MAX_EXTENT_DEG):
+            return None
+        if not self._geos_lock.acquire(blocking=False):
+            return None
+        try:
+            doc = engine.screen(site, project, self.layers(), self.ruleset)
+        finally:
+            self._geos_lock.release()
+        return self._stamped(req, doc)
+
     def geos(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run other geometry work on the shared layers (maps, rings) under the same lock."""
         with self._geos_lock:
@@ -126,9 +150,12 @@ class ScreeningService:
         return done.doc
 
     def new_screening(self, req: ScreeningRequest) -> Screening:
-        """Screen and give the result an id, without storing it yet (see ``store``)."""
-        doc = with_links({"id": secrets.token_urlsafe(16), **self.evaluate(req),
-                          "created_at": now_iso()})
+        """Screen and give the result an id, without storing it yet (see ``record``)."""
+        return self._stamped(req, self.evaluate(req))
+
+    @staticmethod
+    def _stamped(req: ScreeningRequest, doc: dict[str, Any]) -> Screening:
+        doc = with_links({"id": secrets.token_urlsafe(16), **doc, "created_at": now_iso()})
         return Screening(req, doc, json.dumps(doc, ensure_ascii=False))
 
     def record(self, done: Screening) -> Future[None]:

@@ -10,6 +10,7 @@ below 1e-6 relative for 30 m cells; distances are never measured in degrees.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,7 +76,7 @@ def zonal_cells(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> ZonalCe
     t = ds.window_transform(win)
     rows, cols = band.shape
     r_idx, c_idx, frac = _coverage(site, rows, cols, rasterio.windows.bounds(win, ds.transform))
-    row_area = np.array([_row_cell_area_m2(ds, win.row_off + r, _cell(t, r)) for r in range(rows)])
+    row_area = np.array([_row_cell_area_m2(ds, win.row_off + r, t, r) for r in range(rows)])
     area = frac * row_area[r_idx]
     values = np.asarray(band.filled(0))[r_idx, c_idx]
     valid = ~np.ma.getmaskarray(band)[r_idx, c_idx]
@@ -86,13 +87,28 @@ def zonal_cells(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> ZonalCe
     return ZonalCells(values[keep], valid[keep], area[keep], cell_size, win)
 
 
+_LAST = threading.local()
+
+
 def _coverage(site: BaseGeometry, rows: int, cols: int, bounds: tuple[float, ...]
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row, column and exact covered fraction of every window cell the site touches.
 
     exactextract computes the fractions (it walks the polygon's edges through the grid); the
-    window's values are read by us, so nodata and NaN cells stay under our control.
+    window's values are read by us, so nodata and NaN cells stay under our control. The last
+    answer is kept per thread: rasters on one grid (slope and ecological importance) ask the
+    same question about the same site one after the other.
     """
+    last = getattr(_LAST, "hit", None)
+    if last is not None and last[0] is site and last[1] == (rows, cols, bounds):
+        return last[2]
+    out = _exact_coverage(site, rows, cols, bounds)
+    _LAST.hit = (site, (rows, cols, bounds), out)
+    return out
+
+
+def _exact_coverage(site: BaseGeometry, rows: int, cols: int, bounds: tuple[float, ...]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     grid = NumPyRasterSource(np.zeros((rows, cols), dtype=np.uint8), *bounds)
     out = exact_extract(grid, [{"type": "Feature", "properties": {},
                                 "geometry": site.__geo_interface__}],
@@ -135,11 +151,14 @@ def _is_4326(ds: rasterio.io.DatasetReader) -> bool:
 _ROW_AREAS: dict[tuple[str, int], float] = {}
 
 
-def _row_cell_area_m2(ds: rasterio.io.DatasetReader, row: int, cell: BaseGeometry) -> float:
-    """Ellipsoidal area of a cell of ``row`` (cached: it only depends on the row)."""
+def _row_cell_area_m2(ds: rasterio.io.DatasetReader, row: int, t: rasterio.Affine,
+                      win_row: int) -> float:
+    """Ellipsoidal area of a cell of ``row`` (cached: it only depends on the row); ``t`` is the
+    window's transform and ``win_row`` the row within the window."""
     key = (ds.name, row)
     area = _ROW_AREAS.get(key)
     if area is None:
+        cell = _cell(t, win_row)
         ll = cell if _is_4326(ds) else transform_geometry(cell, ds.crs.to_wkt(), "EPSG:4326")
         area = geodesic_area(ll)
         if len(_ROW_AREAS) > 200_000:

@@ -108,3 +108,55 @@ def test_groups_are_bounded(tmp_path):
         f.result(timeout=20)
     assert max(sizes) <= groupcommit.MAX_GROUP
     assert sum(sizes) == len(futures)
+
+
+# -- screenings on the event loop (ScreeningService.screen_now) -----------------------------
+
+def _req(geometry):
+    from spatial.service import ScreeningRequest
+
+    return ScreeningRequest(site=geometry, project={"industry": "C2614", "nature": "new"})
+
+
+PARCEL = {"type": "Point", "coordinates": [106.451142, 29.618444]}
+
+
+def test_screen_now_gives_the_same_verdict_as_a_thread(engine):
+    now = engine.service.screen_now(_req(PARCEL))
+    assert now is not None
+    later = engine.service.new_screening(_req(PARCEL))
+    strip = ("id", "created_at", "links")
+    assert {k: v for k, v in now.doc.items() if k not in strip} == \
+        {k: v for k, v in later.doc.items() if k not in strip}
+    assert now.doc["verdict"] == "forbid"
+
+
+def test_screen_now_declines_large_sites_and_a_busy_engine(engine):
+    wide = {"type": "LineString", "coordinates": [[106.40, 29.60], [106.45, 29.62]]}  # ~5 km
+    assert engine.service.screen_now(_req(wide)) is None
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        engine.service.geos(lambda: (held.set(), release.wait(5)))
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        held.wait(5)
+        assert engine.service.screen_now(_req(PARCEL)) is None  # never waits for the engine
+    finally:
+        release.set()
+        t.join()
+    assert engine.service.screen_now(_req(PARCEL)) is not None
+
+
+def test_an_inline_screening_is_stored_before_its_id_is_returned(client, engine):
+    r = client.post("/api/v1/screenings", json={"site": PARCEL,
+                                                 "project": {"industry": "C2614", "nature": "new"}})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    with engine.store.connect(write=False) as con:
+        row = con.execute("SELECT result FROM screenings WHERE id = ?", (sid,)).fetchone()
+    assert row is not None and '"verdict": "forbid"' in row[0]
+    assert client.get(f"/api/v1/screenings/{sid}").json()["verdict"] == "forbid"

@@ -31,6 +31,9 @@ from spatial.report import render_report
 from spatial.service import ScreeningRequest, request_from_file
 from spatial.staticmap import static_map_svg
 
+#: JSON bodies up to this size may be screened on the event loop (ScreeningService.screen_now)
+INLINE_MAX_BODY = 64 * 1024
+
 router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=problem_responses())
 
 
@@ -43,17 +46,23 @@ router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=p
 async def create_screening(request: Request, engine: EngineDep, who: CallerDep) -> Response:
     """Screen a site given as GeoJSON/WKT (JSON body) or as an uploaded file (multipart)."""
     ctype = request.headers.get("content-type", "")
+    done = None
     if ctype.startswith("multipart/form-data"):
         req = await _from_multipart(request, engine.settings.max_body_bytes)
     elif ctype.startswith("application/json") or not ctype:
-        req = _from_json(await _read_json(request))
+        body = await request.body()
+        req = _from_json(_parse_json(body))
+        if len(body) <= INLINE_MAX_BODY:  # parcel-sized: parsing and checking it is cheap too
+            done = engine.service.screen_now(req)
     else:
         raise InputError("不支持的内容类型，请使用 application/json 或 multipart/form-data",
                          f"Unsupported content type: {ctype}", code="request.content_type")
     try:
-        done = await asyncio.wait_for(
-            anyio.to_thread.run_sync(engine.service.new_screening, req, limiter=engine.limiter()),
-            timeout=engine.settings.request_timeout_s)
+        if done is None:
+            done = await asyncio.wait_for(
+                anyio.to_thread.run_sync(engine.service.new_screening, req,
+                                         limiter=engine.limiter()),
+                timeout=engine.settings.request_timeout_s)
     except TimeoutError as exc:
         raise RequestTimeout("筛查超时，请简化场址或稍后重试", "The screening timed out",
                              code="request.timeout") from exc
@@ -124,8 +133,7 @@ def rerun(screening_id: str, engine: EngineDep, who: ReviewerDep,
     return engine.service.rerun(screening_id, current=current)
 
 
-async def _read_json(request: Request) -> Any:
-    body = await request.body()
+def _parse_json(body: bytes) -> Any:
     try:
         return json.loads(body or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
