@@ -178,12 +178,14 @@ def build_site(
     if area <= 0:
         raise InputError("场址面积为零(退化多边形)", "The site has zero area (degenerate polygon)",
                          code="site.degenerate")
-    return Site(
+    site = Site(
         footprint=footprint, input_geometry=ll, input_crs=name, geometry_type=gtype,
         radius_m=radius_m if gtype.endswith("Point") else None,
         corridor_width_m=corridor_width_m if gtype.endswith("LineString") else None,
         accuracy_m=accuracy_m, warnings=warnings, input_format=input_format,
     )
+    site.__dict__["area_m2"] = area  # the cached_property's value: measured just above
+    return site
 
 
 def _refuse_swapped_axes(geom: BaseGeometry) -> None:
