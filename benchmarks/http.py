@@ -2,14 +2,16 @@
 from a separate process at 1, 8 and 32 connections; peak RSS of the service processes.
 
 Each request is ``POST /api/v1/screenings`` with one of 200 different 100-vertex sites (the
-Lua script cycles through them), so the service parses, screens, stores and returns a full
-verdict document every time. The anonymous rate limit is switched off for the run.
+Lua script cycles through them in a seeded shuffled order: see ``run``), so the service parses,
+screens, stores and returns a full verdict document every time. The anonymous rate limit is
+switched off for the run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -88,8 +90,15 @@ def _rss_peak_mb(pid: int) -> dict[str, float]:
 
 
 def run(home: Path, *, workers: int = 2, seconds: int = 15,
-        clients: tuple[int, ...] = (1, 8, 32)) -> dict[str, Any]:
-    """Start uvicorn on ``home``, load it with wrk at each client count, report."""
+        clients: tuple[int, ...] = (1, 8, 32), order: str = "mixed") -> dict[str, Any]:
+    """Start uvicorn on ``home``, load it with wrk at each client count, report.
+
+    ``order`` of the 200 request bodies that each wrk thread cycles through: ``mixed`` (a
+    seeded shuffle, so the requests in flight at any moment are a mix of sites in the dense
+    district and elsewhere, as in real traffic) or ``input`` (the 100 sites in 沙坪坝, which
+    take about twice as long, then the 100 elsewhere: the requests in flight are all of one
+    kind for stretches, and p99 measures the slow stretch).
+    """
     wrk = ensure_wrk()
     port = _free_port()
     env = {**os.environ, "REDLINE_HOME": str(home), "REDLINE_ANONYMOUS_RATE_PER_MINUTE": "0",
@@ -103,6 +112,8 @@ def run(home: Path, *, workers: int = 2, seconds: int = 15,
         _wait_ready(url, proc)
         bodies = [json.dumps({"site": g, "project": {"industry": "C2614", "nature": "new"}})
                   for g in sites_100()]
+        if order == "mixed":
+            random.Random(5).shuffle(bodies)
         for b in bodies[:4]:  # every worker has indexed the layers before the clock starts
             httpx.post(f"{url}/api/v1/screenings", content=b,
                        headers={"content-type": "application/json"}, timeout=120)
@@ -124,7 +135,8 @@ def run(home: Path, *, workers: int = 2, seconds: int = 15,
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-    return {"clients": results, "rss": results_rss, "workers": workers, "seconds": seconds}
+    return {"clients": results, "rss": results_rss, "workers": workers, "seconds": seconds,
+            "order": order}
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 600) -> None:

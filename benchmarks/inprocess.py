@@ -64,8 +64,12 @@ def single(home: Path, rounds: int = 3) -> dict[str, Any]:
             engine.service.evaluate(r)
             times.append((time.perf_counter() - t0) * 1000)
     verdicts = [engine.service.evaluate(r)["verdict"] for r in reqs]
-    out = percentiles(times)
+    out: dict[str, Any] = dict(percentiles(times))
     out["verdicts"] = {v: verdicts.count(v) for v in sorted(set(verdicts))}
+    half = len(reqs) // 2  # sites_100: the first half in 沙坪坝, where every layer has data
+    dense = [t for k, t in enumerate(times) if k % len(reqs) < half]
+    spread = [t for k, t in enumerate(times) if k % len(reqs) >= half]
+    out["dense_ratio"] = statistics.mean(dense) / statistics.mean(spread)
     out["features"] = {k: len(lay.geoms) for k, lay in engine.service.layers().layers.items()}
     return out
 

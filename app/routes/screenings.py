@@ -53,6 +53,7 @@ async def create_screening(request: Request, engine: EngineDep, who: CallerDep) 
         body = await request.body()
         req = _from_json(_parse_json(body))
         if len(body) <= INLINE_MAX_BODY:  # parcel-sized: parsing and checking it is cheap too
+            await _my_turn()
             done = engine.service.screen_now(req)
     else:
         raise InputError("不支持的内容类型，请使用 application/json 或 multipart/form-data",
@@ -69,6 +70,29 @@ async def create_screening(request: Request, engine: EngineDep, who: CallerDep) 
     # stored before the id is handed out; the screening thread meanwhile takes the next request
     await asyncio.wrap_future(engine.service.record(done))
     return Response(done.json.encode(), status_code=201, media_type="application/json")
+
+
+_TURN_TAKEN = False
+
+
+async def _my_turn() -> None:
+    """Wait until no screening has run on the event loop since it last polled its sockets.
+
+    At most one inline screening per loop iteration: between two, the loop sends the responses
+    whose rows were committed meanwhile and reads new requests. Without this, every request
+    that arrived together is screened back to back before any of their responses goes out,
+    and the early ones wait for the whole convoy.
+    """
+    global _TURN_TAKEN
+    while _TURN_TAKEN:
+        await asyncio.sleep(0)
+    _TURN_TAKEN = True
+    asyncio.get_running_loop().call_soon(_turn_over)
+
+
+def _turn_over() -> None:
+    global _TURN_TAKEN
+    _TURN_TAKEN = False
 
 
 @router.get("/{screening_id}", response_model=VerdictOut,
