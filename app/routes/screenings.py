@@ -69,7 +69,7 @@ async def create_screening(request: Request, engine: EngineDep, who: CallerDep) 
                              code="request.timeout") from exc
     # stored before the id is handed out; the screening thread meanwhile takes the next request
     await asyncio.wrap_future(engine.service.record(done))
-    return Response(done.json.encode(), status_code=201, media_type="application/json")
+    return Response(done.json, status_code=201, media_type="application/json")
 
 
 _TURN_TAKEN = False
