@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,27 +73,23 @@ async def create_screening(request: Request, engine: EngineDep, who: CallerDep) 
     return Response(done.json, status_code=201, media_type="application/json")
 
 
-_TURN_TAKEN = False
+#: event loops (one per worker process; tests run several) whose inline turn is taken
+_TURN_TAKEN: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
 
 async def _my_turn() -> None:
-    """Wait until no screening has run on the event loop since it last polled its sockets.
+    """Wait until no screening has run on this event loop since it last polled its sockets.
 
     At most one inline screening per loop iteration: between two, the loop sends the responses
     whose rows were committed meanwhile and reads new requests. Without this, every request
     that arrived together is screened back to back before any of their responses goes out,
     and the early ones wait for the whole convoy.
     """
-    global _TURN_TAKEN
-    while _TURN_TAKEN:
+    loop = asyncio.get_running_loop()
+    while loop in _TURN_TAKEN:
         await asyncio.sleep(0)
-    _TURN_TAKEN = True
-    asyncio.get_running_loop().call_soon(_turn_over)
-
-
-def _turn_over() -> None:
-    global _TURN_TAKEN
-    _TURN_TAKEN = False
+    _TURN_TAKEN.add(loop)
+    loop.call_soon(_TURN_TAKEN.discard, loop)
 
 
 @router.get("/{screening_id}", response_model=VerdictOut,
