@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 
 from app.deps import EngineDep
@@ -12,13 +13,18 @@ from spatial.errors import AuthError, ForbiddenError
 from spatial.tokens import TokenInfo, TokenStore
 
 
-def caller(request: Request, engine: EngineDep) -> TokenInfo | None:
-    """The token record of the caller, None when anonymous; a bad token is a 401."""
+async def caller(request: Request, engine: EngineDep) -> TokenInfo | None:
+    """The token record of the caller, None when anonymous; a bad token is a 401.
+
+    Async, so an anonymous request costs no thread hand-off; a token is looked up in the
+    catalogue on a worker thread.
+    """
     header = request.headers.get("authorization")
     if not header:
         return None
     scheme, _, token = header.partition(" ")
-    info = TokenStore(engine.store).check(token.strip()) if scheme.lower() == "bearer" else None
+    info = (await anyio.to_thread.run_sync(TokenStore(engine.store).check, token.strip())
+            if scheme.lower() == "bearer" else None)
     if info is None:
         raise AuthError("令牌无效或已撤销", "Invalid or revoked token", code="auth.invalid")
     return info
@@ -27,11 +33,11 @@ def caller(request: Request, engine: EngineDep) -> TokenInfo | None:
 CallerDep = Annotated[TokenInfo | None, Depends(caller)]
 
 
-def require(*roles: str) -> Callable[[TokenInfo | None], TokenInfo]:
+def require(*roles: str) -> Callable[[TokenInfo | None], Awaitable[TokenInfo]]:
     """A dependency that admits only callers with one of ``roles`` (gis_admin always)."""
     allowed = {"gis_admin", *roles}
 
-    def check(who: CallerDep) -> TokenInfo:
+    async def check(who: CallerDep) -> TokenInfo:
         if who is None:
             raise AuthError("此操作需要授权令牌(Authorization: Bearer …)",
                             "This operation needs a bearer token", code="auth.required")
