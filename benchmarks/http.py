@@ -1,4 +1,5 @@
-"""HTTP benchmark: ``redline serve --workers 2`` (uvicorn) on a data directory, loaded by ``wrk`` (Debian)
+"""HTTP benchmark: ``redline serve --workers 2`` (uvicorn, a socket per worker) on a data
+directory, loaded by ``wrk`` (Debian)
 from a separate process at 1, 8 and 32 connections; peak RSS of the service processes.
 
 Each request is ``POST /api/v1/screenings`` with one of 200 different 100-vertex sites (the
@@ -111,7 +112,7 @@ def run(home: Path, *, workers: int = 2, seconds: int = 15,
          str(workers)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, proc)
+        _wait_ready(url, proc, workers)
         bodies = [json.dumps({"site": g, "project": {"industry": "C2614", "nature": "new"}})
                   for g in sites_100()]
         if order == "mixed":
@@ -150,15 +151,32 @@ def run(home: Path, *, workers: int = 2, seconds: int = 15,
             "order": order}
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 600) -> None:
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], workers: int,
+                timeout: float = 600) -> None:
+    """Until every worker listens (each has a socket of its own: one still indexing the
+    layers would get no connections) and the service answers /readyz."""
     deadline = time.monotonic() + timeout
+    port = int(url.rsplit(":", 1)[1])
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("uvicorn exited during start-up")
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+            if (workers <= 1 or _listening(proc.pid, port) >= workers) and \
+                    httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
     raise TimeoutError("uvicorn did not become ready")
+
+
+def _listening(pid: int, port: int) -> int:
+    """How many child processes of ``pid`` listen on ``port``."""
+    n = 0
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            n += any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+                     for c in child.net_connections(kind="tcp"))
+        except psutil.Error:
+            continue
+    return n

@@ -1,15 +1,20 @@
-"""``redline serve --workers N``: several processes on one socket, with TCP_NODELAY."""
+"""``redline serve --workers N``: several processes on one port, each with a socket of its own
+(SO_REUSEPORT, so the kernel spreads connections), with TCP_NODELAY."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
+import time
 
 import httpx
 import psutil
 
 from app.server import tcp_socket
-from tests.server import PROCESSES, free_port, running_service
+from tests.server import PROCESSES, free_port, listening_workers, running_service
 
 
 def test_the_shared_socket_gives_connections_tcp_nodelay():
@@ -49,3 +54,59 @@ def test_two_worker_processes_answer_on_one_port(demo_home):
                     "site": {"type": "Point", "coordinates": [106.45, 29.61]},
                     "project": {"industry": "C2614"}})
                 assert r.status_code == 201
+
+
+def test_each_worker_listens_on_a_socket_of_its_own_and_gets_connections(demo_home):
+    """With one shared socket, the worker that wakes first takes a whole burst of connections
+    (seen: all 32 of a load generator's connections on one of two workers)."""
+    with running_service(demo_home, workers=2) as url:
+        port = int(url.rsplit(":", 1)[1])
+        listeners = listening_workers(PROCESSES[url].pid, port)
+        assert len(listeners) == 2
+        a, b = listeners.values()
+        assert not a & b  # different sockets, not one shared
+        socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]
+        try:
+            deadline = 50
+            per_worker: dict[int, int] = {}
+            while deadline:
+                per_worker = {pid: sum(1 for c in psutil.Process(pid).net_connections("tcp")
+                                       if c.status == psutil.CONN_ESTABLISHED
+                                       and c.laddr.port == port) for pid in listeners}
+                if sum(per_worker.values()) == 32:
+                    break
+                deadline -= 1
+                time.sleep(0.1)
+            # random spreading: all 32 on one worker has probability 2 × 2⁻³² here
+            assert sum(per_worker.values()) == 32 and min(per_worker.values()) > 0, per_worker
+        finally:
+            for s in socks:
+                s.close()
+
+
+def test_a_worker_that_dies_is_replaced(demo_home):
+    with running_service(demo_home, workers=2) as url:
+        port = int(url.rsplit(":", 1)[1])
+        parent = PROCESSES[url].pid
+        victim = next(iter(listening_workers(parent, port)))
+        psutil.Process(victim).kill()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            now = listening_workers(parent, port)
+            if len(now) == 2 and victim not in now:
+                break
+            time.sleep(0.5)
+        assert len(now) == 2 and victim not in now, now
+        r = httpx.get(f"{url}/readyz", timeout=10)
+        assert r.status_code == 200
+
+
+def test_workers_that_keep_failing_stop_the_service(tmp_path):
+    broken = tmp_path / "not-a-directory"
+    broken.write_text("x")
+    env = {**os.environ, "REDLINE_HOME": str(broken)}
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "serve", "--port", str(free_port()),
+                           "--workers", "2"], env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert proc.returncode != 0
+    assert "workers keep exiting" in proc.stderr
