@@ -75,6 +75,8 @@ def run(quick: bool, only: set[str], previous: dict[str, Any] | None = None) -> 
     seconds = 4 if quick else 15
     out: dict[str, Any] = dict(previous or {})
     out.update(machine=machine(), quick=quick)
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out["measured_at"] = {**out.get("measured_at", {}), **{s: now for s in only}}
     t0 = time.perf_counter()
     demo = stresshome.demo_home()
     stress = stresshome.stress_home(n_stress)
@@ -144,6 +146,10 @@ def report(r: dict[str, Any]) -> str:
         f"Run {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} on {r['machine']} by "
         f"`python -m benchmarks{' --quick' if r['quick'] else ''}` (writes this file). "
         "All ratios are against baselines measured in the same run.",
+        "",
+        "Sections measured at: " + "; ".join(
+            f"{when}: {', '.join(sorted(k for k, w in r.get('measured_at', {}).items() if w == when))}"
+            for when in sorted(set(r.get("measured_at", {}).values()))) + ".",
         "",
         f"Stress set: the demo layers with the red line replaced by {stress_n:,} synthetic "
         "polygons (`benchmarks/stressdata.py`, seeded; 10–4 000 vertices each, median 42, "
