@@ -30,6 +30,7 @@ from uvicorn.supervisors import Multiprocess
 
 from app.main import create_app
 from app.settings import Settings
+from spatial.errors import InputError
 
 log = logging.getLogger("redline.server")
 
@@ -64,12 +65,31 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
                                 workers=workers)
         Multiprocess(config, sockets=[tcp_socket(host, port)]).run()
         return
-    # the port is taken here first, so a port in use fails at once and not in every worker
-    probe = tcp_socket(host, port, reuse_port=True)
+    # the port is checked and taken here first, so a port in use fails at once and not in
+    # every worker; SO_REUSEPORT would let a second instance bind next to a running one
+    if _answers(host, port):
+        raise InputError(f"端口 {host}:{port} 已有服务在监听", f"{host}:{port} is already in use",
+                         code="serve.port_in_use")
+    try:
+        probe = tcp_socket(host, port, reuse_port=True)
+    except OSError as exc:
+        raise InputError(f"无法监听 {host}:{port}：{exc.strerror or exc}",
+                         f"Cannot listen on {host}:{port}: {exc.strerror or exc}",
+                         code="serve.port_in_use") from exc
     try:
         _supervise(host, port, workers)
     finally:
         probe.close()
+
+
+def _answers(host: str, port: int) -> bool:
+    """Whether something already accepts connections on (host, port)."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    try:
+        with socket.create_connection((target, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _worker(host: str, port: int) -> None:

@@ -110,3 +110,15 @@ def test_workers_that_keep_failing_stop_the_service(tmp_path):
                           timeout=240)
     assert proc.returncode != 0
     assert "workers keep exiting" in proc.stderr
+
+
+def test_a_port_in_use_is_refused_with_a_clear_error(demo_home):
+    with running_service(demo_home, workers=2) as url:
+        port = url.rsplit(":", 1)[1]
+        env = {**os.environ, "REDLINE_HOME": str(demo_home)}
+        proc = subprocess.run([sys.executable, "-m", "app.cli", "serve", "--port", port,
+                               "--workers", "2"], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert proc.returncode == 2
+        assert "serve.port_in_use" in proc.stderr
+        assert httpx.get(f"{url}/readyz").status_code == 200  # the running one is untouched
