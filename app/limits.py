@@ -58,7 +58,7 @@ class BodyLimit:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                break
+                return  # the client went away mid-body: nothing to answer
             body.extend(message.get("body", b""))
             if len(body) > max_bytes:
                 await too_big(scope, receive, send)

@@ -34,7 +34,7 @@ from spatial.errors import InputError
 
 log = logging.getLogger("redline.server")
 
-#: more restarts than this within RESTART_WINDOW_S stop the service (a broken setup, e.g. an
+#: more restarts than this (per worker) within RESTART_WINDOW_S stop the service (a broken setup, e.g. an
 #: unreadable data directory, would otherwise restart its workers for ever)
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 60.0
@@ -77,7 +77,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
                          f"Cannot listen on {host}:{port}: {exc.strerror or exc}",
                          code="serve.port_in_use") from exc
     try:
-        _supervise(host, port, workers)
+        _supervise(host, probe.getsockname()[1], workers)  # port 0: the one it was given
     finally:
         probe.close()
 
@@ -128,7 +128,7 @@ def _supervise(host: str, port: int, workers: int) -> None:
                 now = time.monotonic()
                 while restarts and now - restarts[0] > RESTART_WINDOW_S:
                     restarts.popleft()
-                if len(restarts) >= MAX_RESTARTS:
+                if len(restarts) >= MAX_RESTARTS * workers:
                     log.error("workers keep exiting (last: %s with %s); stopping", proc.pid,
                               proc.exitcode)
                     stop = failed = True

@@ -14,7 +14,7 @@ import os
 import queue
 import sqlite3
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,10 @@ MAX_GROUP = 256
 class GroupCommitter:
     """Runs ``INSERT`` statements of one SQL text in groups; ``write`` returns once durable."""
 
-    def __init__(self, db_path: Path, sql: str):
+    def __init__(self, db_path: Path, sql: str, busy_timeout_s: float = 30.0):
         self.db_path = Path(db_path)
         self.sql = sql
+        self.busy_timeout_s = busy_timeout_s
         self._queue: queue.SimpleQueue[tuple[tuple[Any, ...], Future[None]]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
@@ -73,15 +74,31 @@ class GroupCommitter:
                 except queue.Empty:
                     break
             try:
-                self._commit([row for row, _ in group])
-            except Exception:
-                # one bad row must not cost the others theirs: retry each on its own
-                self._close()
-                for row, fut in group:
-                    self._one(row, fut)
-                continue
+                self._store(group)
+            except BaseException as exc:  # never leave a waiter hanging, never die
+                log.exception("group commit failed")
+                for _, fut in group:
+                    _settle(fut, exc)
+
+    def _store(self, group: list[tuple[tuple[Any, ...], Future[None]]]) -> None:
+        try:
+            self._commit([row for row, _ in group])
+        except sqlite3.OperationalError as exc:
+            # locked, busy or unwritable: the same for every row, and each retry would wait
+            # out the busy timeout again; the whole group fails at once
+            self._close()
+            err = _busy(exc)
             for _, fut in group:
-                fut.set_result(None)
+                _settle(fut, err)
+            return
+        except Exception:
+            # a row of its own making (e.g. a duplicate id) must not cost the others theirs
+            self._close()
+            for row, fut in group:
+                self._one(row, fut)
+            return
+        for _, fut in group:
+            _settle(fut, None)
 
     def _one(self, row: tuple[Any, ...], fut: Future[None]) -> None:
         try:
@@ -89,17 +106,15 @@ class GroupCommitter:
         except Exception as exc:  # the waiter learns that its row was not stored
             self._close()
             log.warning("screening not stored: %s", exc)
-            fut.set_exception(StoreBusyError(
-                "数据目录繁忙或不可写，筛查结果未能保存，请稍后重试",
-                f"Could not store the screening: {exc}", code="store.busy"))
+            _settle(fut, _busy(exc))
         else:
-            fut.set_result(None)
+            _settle(fut, None)
 
     def _connection(self) -> sqlite3.Connection:
         ino = os.stat(self.db_path).st_ino
         if self._con is None or ino != self._ino:
             self._close()
-            con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None,
+            con = sqlite3.connect(self.db_path, timeout=self.busy_timeout_s, isolation_level=None,
                                   check_same_thread=False)
             con.execute("PRAGMA synchronous=FULL")
             self._con, self._ino = con, ino
@@ -125,3 +140,21 @@ class GroupCommitter:
             except sqlite3.Error:  # pragma: no cover - closing a broken connection
                 log.exception("closing the group-commit connection")
             self._con = None
+
+
+def _busy(exc: BaseException) -> StoreBusyError:
+    return StoreBusyError("数据目录繁忙或不可写，筛查结果未能保存，请稍后重试",
+                          f"Could not store the screening: {exc}", code="store.busy")
+
+
+def _settle(fut: Future[None], exc: BaseException | None) -> None:
+    """Complete a waiter's future unless it is done already (its caller may have given up)."""
+    if fut.done():
+        return
+    try:
+        if exc is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(exc)
+    except InvalidStateError:  # cancelled meanwhile
+        pass

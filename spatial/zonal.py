@@ -88,6 +88,7 @@ def zonal_cells(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> ZonalCe
 
 
 _LAST = threading.local()
+_CACHE_MAX_CELLS = 1_000_000
 
 
 def _coverage(site: BaseGeometry, rows: int, cols: int, bounds: tuple[float, ...]
@@ -103,7 +104,8 @@ def _coverage(site: BaseGeometry, rows: int, cols: int, bounds: tuple[float, ...
     if last is not None and last[0] is site and last[1] == (rows, cols, bounds):
         return last[2]
     out = _exact_coverage(site, rows, cols, bounds)
-    _LAST.hit = (site, (rows, cols, bounds), out)
+    # small windows only: a large one would stay in memory until the thread's next question
+    _LAST.hit = (site, (rows, cols, bounds), out) if rows * cols <= _CACHE_MAX_CELLS else None
     return out
 
 

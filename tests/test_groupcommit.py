@@ -90,6 +90,63 @@ def test_a_bad_row_fails_alone(tmp_path):
     assert ("dup", "0") in _rows(path)
 
 
+def test_a_waiter_that_gives_up_does_not_stop_the_writer(tmp_path):
+    path = _db(tmp_path)
+    gc = GroupCommitter(path, "INSERT INTO t VALUES (?, ?)")
+    gate = threading.Event()
+    real = gc._commit
+
+    def commit(rows):
+        gate.wait(5)
+        real(rows)
+
+    gc._commit = commit  # type: ignore[method-assign]
+    first = gc.submit(("a", "1"))
+    abandoned = gc.submit(("b", "2"))
+    assert abandoned.cancel()  # e.g. its request was cancelled while it waited
+    gate.set()
+    first.result(timeout=10)
+    gc.write(("c", "3"), timeout=10)  # the writer lives on
+    assert ("a", "1") in _rows(path) and ("c", "3") in _rows(path)
+
+
+def test_a_locked_store_fails_the_group_at_once_not_row_by_row(tmp_path):
+    import time
+
+    path = _db(tmp_path)
+    gc = GroupCommitter(path, "INSERT INTO t VALUES (?, ?)", busy_timeout_s=0.5)
+    gc.write(("warm", "0"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        gate = threading.Event()
+        real = gc._commit
+
+        def commit(rows):
+            gate.wait(5)
+            real(rows)
+
+        gc._commit = commit  # type: ignore[method-assign]
+        futures = [gc.submit((f"r{i}", "v")) for i in range(6)]
+        t0 = time.monotonic()
+        gate.set()
+        for f in futures:
+            with pytest.raises(StoreBusyError):
+                f.result(timeout=20)
+        assert time.monotonic() - t0 < 2.5  # one busy timeout, not one per row
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    gc.write(("after", "1"), timeout=10)  # and it recovers once the lock is gone
+    assert ("after", "1") in _rows(path)
+
+
+def test_a_request_json_number_beyond_64_bits_is_still_stored():
+    from spatial.service import to_json
+
+    assert json.loads(to_json({"properties": {"id": 2**70}})) == {"properties": {"id": 2**70}}
+
+
 def test_groups_are_bounded(tmp_path):
     path = _db(tmp_path)
     gc = GroupCommitter(path, "INSERT INTO t VALUES (?, ?)")
@@ -123,6 +180,7 @@ PARCEL = {"type": "Point", "coordinates": [106.451142, 29.618444]}
 
 
 def test_screen_now_gives_the_same_verdict_as_a_thread(engine):
+    engine.service.cache.active()  # create_app indexes the active layers before serving
     now = engine.service.screen_now(_req(PARCEL))
     assert now is not None
     later = engine.service.new_screening(_req(PARCEL))
@@ -133,6 +191,7 @@ def test_screen_now_gives_the_same_verdict_as_a_thread(engine):
 
 
 def test_screen_now_declines_large_sites_and_a_busy_engine(engine):
+    engine.service.cache.active()
     wide = {"type": "LineString", "coordinates": [[106.40, 29.60], [106.45, 29.62]]}  # ~5 km
     assert engine.service.screen_now(_req(wide)) is None
     held = threading.Event()

@@ -134,3 +134,28 @@ def test_layer_names_are_escaped_in_the_map_preview(tmp_path):
             "project": {"industry": "K7010", "nature": "new"}}).json()
         html = c.get(doc["links"]["map"]).text
     assert "<img src=x" not in html and "onerror=alert(1)>" not in html
+
+
+def test_a_client_that_leaves_mid_body_reaches_no_handler():
+    """A chunked body cut short by a disconnect is not handed on as if it were complete."""
+    import asyncio
+
+    from app.limits import BodyLimit
+
+    called: list[bytes] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        called.append((await receive())["body"])
+
+    messages = [{"type": "http.request", "body": b"{\"site\":", "more_body": True},
+                {"type": "http.disconnect"}]
+
+    async def receive():  # type: ignore[no-untyped-def]
+        return messages.pop(0)
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        raise AssertionError("nothing should be sent to a client that left")
+
+    asyncio.run(BodyLimit(app, 1000)({"type": "http", "path": "/api/v1/screenings",
+                                      "method": "POST", "headers": []}, receive, send))
+    assert called == []

@@ -25,7 +25,7 @@ from app.schemas import (
 from app.security import CallerDep, ReviewerDep
 from app.state import Engine
 from app.uploads import read_form, request_invalid, save_upload, suffix_of
-from spatial.errors import InputError, NotFoundError, RequestTimeout
+from spatial.errors import InputError, NotFoundError, RequestTimeout, StoreBusyError
 from spatial.layerset import LayerSet
 from spatial.mapview import render_map
 from spatial.report import render_report
@@ -34,6 +34,8 @@ from spatial.staticmap import static_map_svg
 
 #: JSON bodies up to this size may be screened on the event loop (ScreeningService.screen_now)
 INLINE_MAX_BODY = 64 * 1024
+#: longest wait for a screening's row to be committed (the store's busy timeout is 30 s)
+RECORD_TIMEOUT_S = 60.0
 
 router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=problem_responses())
 
@@ -69,7 +71,13 @@ async def create_screening(request: Request, engine: EngineDep, who: CallerDep) 
         raise RequestTimeout("筛查超时，请简化场址或稍后重试", "The screening timed out",
                              code="request.timeout") from exc
     # stored before the id is handed out; the screening thread meanwhile takes the next request
-    await asyncio.wrap_future(engine.service.record(done))
+    # (shielded: a cancelled request must not cancel the writer's future; a bounded wait)
+    try:
+        await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(engine.service.record(done))),
+                               timeout=RECORD_TIMEOUT_S)
+    except TimeoutError as exc:
+        raise StoreBusyError("筛查结果未能及时保存，请稍后重试", "Storing the screening timed out",
+                             code="store.busy") from exc
     return Response(done.json, status_code=201, media_type="application/json")
 
 
