@@ -24,6 +24,19 @@ def _db(tmp_path: Path) -> Path:
     return path
 
 
+def _gated(gc: GroupCommitter) -> threading.Event:
+    """Hold every commit of ``gc`` until the returned event is set (rows queue up meanwhile)."""
+    gate = threading.Event()
+    real = gc._commit
+
+    def commit(rows):  # type: ignore[no-untyped-def]
+        gate.wait(5)
+        real(rows)
+
+    gc._commit = commit  # type: ignore[method-assign]
+    return gate
+
+
 def _rows(path: Path) -> list[tuple[str, str]]:
     con = sqlite3.connect(path)
     try:
@@ -93,14 +106,7 @@ def test_a_bad_row_fails_alone(tmp_path):
 def test_a_waiter_that_gives_up_does_not_stop_the_writer(tmp_path):
     path = _db(tmp_path)
     gc = GroupCommitter(path, "INSERT INTO t VALUES (?, ?)")
-    gate = threading.Event()
-    real = gc._commit
-
-    def commit(rows):
-        gate.wait(5)
-        real(rows)
-
-    gc._commit = commit  # type: ignore[method-assign]
+    gate = _gated(gc)
     first = gc.submit(("a", "1"))
     abandoned = gc.submit(("b", "2"))
     assert abandoned.cancel()  # e.g. its request was cancelled while it waited
@@ -119,14 +125,7 @@ def test_a_locked_store_fails_the_group_at_once_not_row_by_row(tmp_path):
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
-        gate = threading.Event()
-        real = gc._commit
-
-        def commit(rows):
-            gate.wait(5)
-            real(rows)
-
-        gc._commit = commit  # type: ignore[method-assign]
+        gate = _gated(gc)
         futures = [gc.submit((f"r{i}", "v")) for i in range(6)]
         t0 = time.monotonic()
         gate.set()
@@ -150,16 +149,15 @@ def test_a_request_json_number_beyond_64_bits_is_still_stored():
 def test_groups_are_bounded(tmp_path):
     path = _db(tmp_path)
     gc = GroupCommitter(path, "INSERT INTO t VALUES (?, ?)")
-    sizes = []
+    sizes: list[int] = []
     real = gc._commit
-    gate = threading.Event()
 
-    def commit(rows):
-        gate.wait(5)
+    def counted(rows):  # type: ignore[no-untyped-def]
         sizes.append(len(rows))
         real(rows)
 
-    gc._commit = commit  # type: ignore[method-assign]
+    gc._commit = counted  # type: ignore[method-assign]
+    gate = _gated(gc)
     futures = [gc.submit((f"r{i:04d}", "v")) for i in range(groupcommit.MAX_GROUP * 2 + 3)]
     gate.set()
     for f in futures:
