@@ -78,9 +78,9 @@ class IndexedLayer(_Versioned):
 
     def query(self, geom: BaseGeometry, within_deg: float = 0.0) -> np.ndarray:
         """Sorted indices of all features within ``within_deg`` of ``geom`` (0: intersecting)."""
-        # the same tests as query_many, without its array set-up (this runs many times a site)
-        # (STRtree.query is given one-element arrays: for a scalar it spends longer reshaping
-        # than searching)
+        # the same tests as query_many without its array set-up (this runs many times a site);
+        # STRtree.query gets a one-element array: for a scalar it spends longer reshaping than
+        # searching
         if within_deg > 0:
             minx, miny, maxx, maxy = geom.bounds
             box = shapely.box(minx - within_deg, miny - within_deg, maxx + within_deg,

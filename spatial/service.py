@@ -125,17 +125,20 @@ class ScreeningService:
     def evaluate(self, req: ScreeningRequest, versions: dict[str, str] | None = None
                  ) -> dict[str, Any]:
         """Screen without storing; ``versions`` pins kind → version (default: active set)."""
-        site, project = self.prepare(req)
+        return self._evaluate(*self.prepare(req), versions)
+
+    def _evaluate(self, site: Site, project: Project, versions: dict[str, str] | None = None
+                  ) -> dict[str, Any]:
         layers = self.layers(versions)
         with self._geos_lock:
             return engine.screen(site, project, layers, self.ruleset)
 
-    def screen_now(self, req: ScreeningRequest) -> Screening | None:
-        """``new_screening`` at once on the calling thread, or None (do it on a thread) when
-        the site is large or another screening holds the engine: the caller is the event loop,
-        which must never wait. A parcel-sized site takes a few milliseconds, less than handing
-        it to a thread costs under load (measured at 32 clients: 243 against 215 req/s)."""
-        site, project = self.prepare(req)
+    def screen_now(self, req: ScreeningRequest, site: Site, project: Project) -> Screening | None:
+        """``new_screening`` of a prepared request at once on the calling thread, or None (do
+        it on a thread) when the site is large or another screening holds the engine: the
+        caller is the event loop, which must never wait. A parcel-sized site takes a few
+        milliseconds, less than handing it to a thread costs under load (measured at 32
+        clients: 243 against 215 req/s)."""
         minx, miny, maxx, maxy = site.footprint.bounds
         if (shapely.get_num_coordinates(site.footprint) > INLINE_MAX_VERTICES
                 or max(maxx - minx, maxy - miny) > INLINE_MAX_EXTENT_DEG):
@@ -162,9 +165,11 @@ class ScreeningService:
         self.record(done).result(timeout=60)
         return done.doc
 
-    def new_screening(self, req: ScreeningRequest) -> Screening:
-        """Screen and give the result an id, without storing it yet (see ``record``)."""
-        return self._stamped(req, self.evaluate(req))
+    def new_screening(self, req: ScreeningRequest,
+                      prepared: tuple[Site, Project] | None = None) -> Screening:
+        """Screen (``prepared``: the request's site and project, if already parsed) and give
+        the result an id, without storing it yet (see ``record``)."""
+        return self._stamped(req, self._evaluate(*(prepared or self.prepare(req))))
 
     @staticmethod
     def _stamped(req: ScreeningRequest, doc: dict[str, Any]) -> Screening:

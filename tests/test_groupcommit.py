@@ -174,12 +174,17 @@ def _req(geometry):
     return ScreeningRequest(site=geometry, project={"industry": "C2614", "nature": "new"})
 
 
+def _now(engine, geometry):
+    req = _req(geometry)
+    return engine.service.screen_now(req, *engine.service.prepare(req))
+
+
 PARCEL = {"type": "Point", "coordinates": [106.451142, 29.618444]}
 
 
 def test_screen_now_gives_the_same_verdict_as_a_thread(engine):
     engine.service.cache.active()  # create_app indexes the active layers before serving
-    now = engine.service.screen_now(_req(PARCEL))
+    now = _now(engine, PARCEL)
     assert now is not None
     later = engine.service.new_screening(_req(PARCEL))
     strip = ("id", "created_at", "links")
@@ -191,7 +196,7 @@ def test_screen_now_gives_the_same_verdict_as_a_thread(engine):
 def test_screen_now_declines_large_sites_and_a_busy_engine(engine):
     engine.service.cache.active()
     wide = {"type": "LineString", "coordinates": [[106.40, 29.60], [106.45, 29.62]]}  # ~5 km
-    assert engine.service.screen_now(_req(wide)) is None
+    assert _now(engine, wide) is None
     held = threading.Event()
     release = threading.Event()
 
@@ -202,11 +207,11 @@ def test_screen_now_declines_large_sites_and_a_busy_engine(engine):
     t.start()
     try:
         held.wait(5)
-        assert engine.service.screen_now(_req(PARCEL)) is None  # never waits for the engine
+        assert _now(engine, PARCEL) is None  # never waits for the engine
     finally:
         release.set()
         t.join()
-    assert engine.service.screen_now(_req(PARCEL)) is not None
+    assert _now(engine, PARCEL) is not None
 
 
 def test_an_inline_screening_is_stored_before_its_id_is_returned(client, engine):

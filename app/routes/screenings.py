@@ -49,22 +49,23 @@ router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=p
 async def create_screening(request: Request, engine: EngineDep, who: CallerDep) -> Response:
     """Screen a site given as GeoJSON/WKT (JSON body) or as an uploaded file (multipart)."""
     ctype = request.headers.get("content-type", "")
-    done = None
+    done = prepared = None
     if ctype.startswith("multipart/form-data"):
         req = await _from_multipart(request, engine.settings.max_body_bytes)
     elif ctype.startswith("application/json") or not ctype:
         body = await request.body()
         req = _from_json(_parse_json(body))
         if len(body) <= INLINE_MAX_BODY:  # parcel-sized: parsing and checking it is cheap too
+            prepared = engine.service.prepare(req)
             await _my_turn()
-            done = engine.service.screen_now(req)
+            done = engine.service.screen_now(req, *prepared)
     else:
         raise InputError("不支持的内容类型，请使用 application/json 或 multipart/form-data",
                          f"Unsupported content type: {ctype}", code="request.content_type")
     try:
         if done is None:
             done = await asyncio.wait_for(
-                anyio.to_thread.run_sync(engine.service.new_screening, req,
+                anyio.to_thread.run_sync(engine.service.new_screening, req, prepared,
                                          limiter=engine.limiter()),
                 timeout=engine.settings.request_timeout_s)
     except TimeoutError as exc:
