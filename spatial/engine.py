@@ -16,7 +16,7 @@ from spatial import __version__
 from spatial.geodesy import geodesic_area
 from spatial.layerset import IndexedLayer, LayerSet
 from spatial.nearest import nearest_constraints
-from spatial.predicates import Context, MissingLayer, Outcome, evaluate
+from spatial.predicates import Context, MissingLayer, Outcome, evaluate, quiet
 from spatial.project import Project, match, missing_attributes
 from spatial.ruleset import Rule, RuleSet
 from spatial.site import Site
@@ -48,8 +48,9 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
         if hits and inside is site:
             ctx.hits.update(hits)
         districts = _districts(ctx)
+        applies = _applies(project, ruleset)
         for rule in ruleset.rules:
-            fnd = _evaluate_rule(rule, ctx, project, ruleset, districts, gaps)
+            fnd = _evaluate_rule(rule, applies[rule.id], ctx, project, ruleset, districts, gaps)
             if fnd is not None:
                 findings.append(fnd)
         nearest = nearest_constraints(ctx)
@@ -147,9 +148,9 @@ def _districts(ctx: Context) -> list[dict[str, Any]]:
 _APPLIES: dict[tuple[Any, ...], tuple[RuleSet, dict[str, bool | None]]] = {}
 
 
-def _applies(rule: Rule, project: Project, ruleset: RuleSet) -> bool | None:
-    """``match(rule.applies_to, project)``, cached per rule set object and project attributes:
-    a batch of parcels usually shares a handful of projects."""
+def _applies(project: Project, ruleset: RuleSet) -> dict[str, bool | None]:
+    """rule id → ``match(rule.applies_to, project)``, cached per rule set object and project
+    attributes: a batch of parcels usually shares a handful of projects."""
     ind = project.industry
     key = (id(ruleset), ind.code if ind else None, ind.categories if ind else None,
            project.nature, project.type, project.activity, project.flags)
@@ -159,13 +160,12 @@ def _applies(rule: Rule, project: Project, ruleset: RuleSet) -> bool | None:
             _APPLIES.clear()
         hit = _APPLIES[key] = (ruleset, {r.id: match(r.applies_to, project, ruleset.catalogue)
                                          for r in ruleset.rules})
-    return hit[1][rule.id]
+    return hit[1]
 
 
-def _evaluate_rule(rule: Rule, ctx: Context, project: Project, ruleset: RuleSet,
-                   districts: list[dict[str, Any]], gaps: list[dict[str, Any]]
+def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Project,
+                   ruleset: RuleSet, districts: list[dict[str, Any]], gaps: list[dict[str, Any]]
                    ) -> dict[str, Any] | None:
-    applies = _applies(rule, project, ruleset)
     if applies is False or (applies is None and rule.verdict == "advisory"):
         return None
     if rule.where.districts:
@@ -173,7 +173,8 @@ def _evaluate_rule(rule: Rule, ctx: Context, project: Project, ruleset: RuleSet,
             return None
         ctx = _scoped(ctx, tuple(rule.where.districts))  # judge only the part in those districts
     try:
-        out = evaluate(ctx, rule.where)
+        # most rules find no feature anywhere near a parcel: that outcome needs no evaluation
+        out = quiet(ctx, rule.where) or evaluate(ctx, rule.where)
     except MissingLayer as exc:
         gaps.append(_gap(rule.id, "layer_missing", f"图层“{exc.kind}”没有启用的版本",
                          f"Layer kind {exc.kind} has no active version"))
@@ -224,14 +225,20 @@ def _scoped(ctx: Context, adcodes: tuple[str, ...]) -> Context:
 
 
 def _layer_covers(ctx: Context, out: Outcome, rule: Rule) -> bool:
+    """Whether the layer's data covers the site (and the rule's distance around it); asked
+    once per screening for each layer and distance, however many rules share them."""
     assert out.layer is not None
     cov = out.layer.coverage
     if cov is None:
         return True
-    area = ctx.site.footprint
-    if rule.where.distance_m:
-        area = ctx.frame.to_lonlat(ctx.site_local.buffer(rule.where.distance_m, quad_segs=16))
-    return bool(shapely.covers(cov, area))
+    key = (out.layer.kind, rule.where.distance_m)
+    covered = ctx.covered.get(key)
+    if covered is None:
+        area = ctx.site.footprint
+        if rule.where.distance_m:
+            area = ctx.frame.to_lonlat(ctx.site_local.buffer(rule.where.distance_m, quad_segs=16))
+        covered = ctx.covered[key] = bool(shapely.covers(cov, area))
+    return covered
 
 
 def _finding(rule: Rule, out: Outcome, project: Project, ruleset: RuleSet) -> dict[str, Any]:

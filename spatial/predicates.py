@@ -55,6 +55,8 @@ class Context:
     #: bulk beforehand (spatial.bulk), a single screening fills it as rules ask
     hits: dict[tuple[str, float], np.ndarray] = field(default_factory=dict)
     grown: dict[float, BaseGeometry] = field(default_factory=dict)
+    #: whether a layer's data covers the site (and a distance around it): (kind, metres) → bool
+    covered: dict[tuple[str, float | None], bool] = field(default_factory=dict)
 
     @classmethod
     def create(cls, site: Site, layers: LayerSet) -> Context:
@@ -134,6 +136,11 @@ class Predicate:
         """Evaluate the predicate."""
         raise NotImplementedError
 
+    def quiet(self, ctx: Context, where: Where) -> Outcome | None:
+        """The outcome ``evaluate`` would give, if it is known without evaluating because no
+        matching feature is anywhere near the site; None otherwise (evaluate then)."""
+        return None
+
 
 REGISTRY: dict[str, Predicate] = {}
 
@@ -172,6 +179,22 @@ def evaluate(ctx: Context, where: Where) -> Outcome:
     return hit
 
 
+def quiet(ctx: Context, where: Where) -> Outcome | None:
+    """``Predicate.quiet`` of the ``where``'s predicate: a cheap answer for a site with nothing
+    near (most rules, for most parcels), or None."""
+    return REGISTRY[where.predicate].quiet(ctx, where)
+
+
+def _nothing_within(ctx: Context, where: Where, reach_m: Callable[[IndexedLayer], float]
+                    ) -> IndexedLayer | None:
+    """The rule's layer if no feature matching its filter is within ``reach_m(layer)`` of the
+    site, else None (also None when the layer is missing: evaluate reports that)."""
+    lay = ctx.layers.layers.get(where.layer) if where.layer else None
+    if lay is None or len(ctx.candidates(lay, ctx.site.footprint, where.filter, reach_m(lay))):
+        return None
+    return lay
+
+
 def clip_near(geom: BaseGeometry, site_ll: BaseGeometry, margin_deg: float) -> BaseGeometry:
     """The part of ``geom`` within ``margin_deg`` of the site's bounding box (fast, for measures)."""
     minx, miny, maxx, maxy = site_ll.bounds
@@ -208,11 +231,7 @@ def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_l
              geodesic_area(shapely.union_all(polygonal)) if polygonal else 0.0)
     share = total / ctx.site_area_m2 if ctx.site_area_m2 else 0.0
     fired = bool(areas) and total >= min_m2 and share >= min_share
-    measure: dict[str, Any] = {"overlap_m2": round(total, 1), "overlap_share": round(share, 4)}
-    if min_m2:
-        measure["min_overlap_m2"] = min_m2
-    if min_share:
-        measure["min_overlap_share"] = min_share
+    measure = _overlap_measure(total, share, min_m2, min_share)
     if fired:
         best = max(areas, key=lambda t: t[1])[0]
         borderline = acc > 0 and not any(
@@ -235,6 +254,16 @@ def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_l
     return Outcome(False, False, lay, None, 0, measure)
 
 
+def _overlap_measure(total: float, share: float, min_m2: float, min_share: float
+                     ) -> dict[str, Any]:
+    measure: dict[str, Any] = {"overlap_m2": round(total, 1), "overlap_share": round(share, 4)}
+    if min_m2:
+        measure["min_overlap_m2"] = min_m2
+    if min_share:
+        measure["min_overlap_share"] = min_share
+    return measure
+
+
 @register
 class Intersects(Predicate):
     """The site overlaps a feature (optionally by a minimum area or share of the site)."""
@@ -247,6 +276,15 @@ class Intersects(Predicate):
         return overlap_outcome(ctx, ctx.layer(where.layer), where.filter, ctx.site.footprint,
                                min_m2=where.min_overlap_m2 or 0.0,
                                min_share=where.min_overlap_share or 0.0)
+
+    def quiet(self, ctx: Context, where: Where) -> Outcome | None:
+        """No feature within the positional accuracy: no overlap and no near miss."""
+        lay = _nothing_within(ctx, where, lambda lay: lay.accuracy_m + ctx.site.accuracy_m)
+        if lay is None:
+            return None
+        return Outcome(False, False, lay, None, 0, _overlap_measure(0.0, 0.0,
+                                                                    where.min_overlap_m2 or 0.0,
+                                                                    where.min_overlap_share or 0.0))
 
 
 @register
@@ -264,17 +302,17 @@ class WithinDistance(Predicate):
         reach = threshold + acc
         site_ll = ctx.site.footprint
         idx = ctx.candidates(lay, site_ll, where.filter, reach)
+        if not len(idx):
+            return _beyond(lay, where, reach)
         dists: list[tuple[float, int]] = []
         for i in idx:
             part = clip_near(lay.geoms[i], site_ll, degree_margin(reach + 200, ctx.lat))
             if not part.is_empty:
                 dists.append((nearest_distance(ctx.frame, ctx.site_local, part)[0], int(i)))
-        best_d, best_i = min(dists) if dists else (np.inf, None)
+        if not dists:
+            return _beyond(lay, where, reach)
+        best_d, best_i = min(dists)
         measure: dict[str, Any] = {"threshold_m": threshold}
-        if best_i is None:
-            measure["distance_m"] = None
-            measure["note"] = f"> {reach:g} m"
-            return Outcome(False, False, lay, None, 0, measure)
         measure["distance_m"] = round(float(best_d), 1)
         fired = bool(best_d <= threshold)
         borderline = acc > 0 and abs(best_d - threshold) <= acc
@@ -282,6 +320,24 @@ class WithinDistance(Predicate):
             measure["uncertainty_m"] = acc
         hits = sum(1 for d, _ in dists if d <= threshold)
         return Outcome(fired, borderline, lay, best_i, hits, measure)
+
+
+    def quiet(self, ctx: Context, where: Where) -> Outcome | None:
+        """No feature within the distance plus the positional accuracy."""
+        assert where.distance_m is not None
+        distance = where.distance_m
+
+        def reach(lay: IndexedLayer) -> float:  # as evaluate computes it, to the last bit
+            return distance + (lay.accuracy_m + ctx.site.accuracy_m)
+
+        lay = _nothing_within(ctx, where, reach)
+        return None if lay is None else _beyond(lay, where, reach(lay))
+
+
+def _beyond(lay: IndexedLayer, where: Where, reach: float) -> Outcome:
+    """``within_distance`` with no matching feature within ``reach`` metres."""
+    return Outcome(False, False, lay, None, 0, {"threshold_m": where.distance_m,
+                                                "distance_m": None, "note": f"> {reach:g} m"})
 
 
 @register
