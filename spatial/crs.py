@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import prcoords
@@ -47,6 +49,30 @@ def normalise_crs_name(crs: str | None) -> str | None:
     return text
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What screening needs to know about a CRS, read from PROJ once (a batch of parcels
+    asked it several times per parcel: 0.07 ms of a parcel's 1.2 ms)."""
+
+    name: str
+    wkt: str
+    geographic: bool
+    lonlat: bool  #: EPSG:4326 or EPSG:4490: coordinates are used as they are
+    warnings: tuple[str, ...]
+    area_of_use: tuple[float, float, float, float] | None
+
+
+@lru_cache(maxsize=128)
+def _facts(crs: str) -> _Facts:
+    """Facts about a (normalised, non-obfuscated) CRS; CRSError if PROJ does not know it."""
+    src = CRS.from_user_input(crs)
+    datum = src.datum.name if src.datum else ""
+    return _Facts(src.name, src.to_wkt(), bool(src.is_geographic),
+                  src.equals(CRS.from_epsg(4326)) or src.equals(CRS.from_epsg(4490)),
+                  tuple(w for name, w in _OLD_DATUM_WARNING.items() if name in datum),
+                  tuple(src.area_of_use.bounds) if src.area_of_use is not None else None)
+
+
 def to_lonlat(geom: BaseGeometry, crs: str) -> tuple[BaseGeometry, list[str]]:
     """Convert a geometry from ``crs`` to EPSG:4326; returns the geometry and warnings."""
     if crs in _OBFUSCATED:
@@ -56,17 +82,17 @@ def to_lonlat(geom: BaseGeometry, crs: str) -> tuple[BaseGeometry, list[str]]:
                              code="site.out_of_range")
         return shapely.transform(geom, _prcoords_vectorised(_OBFUSCATED[crs])), []
     try:
-        src = CRS.from_user_input(crs)
+        facts = _facts(crs)
     except CRSError as exc:
         raise InputError(
             f"无法识别的坐标系：{crs}", f"Unrecognised coordinate system: {crs}",
             code="crs.unknown",
         ) from exc
-    warnings = [w for name, w in _OLD_DATUM_WARNING.items() if name in (src.datum.name if src.datum else "")]
-    if src.equals(CRS.from_epsg(4326)) or src.equals(CRS.from_epsg(4490)):
+    warnings = list(facts.warnings)
+    if facts.lonlat:
         return geom, warnings
     try:
-        transformer = _transformer(src.to_wkt())
+        transformer = _transformer(facts.wkt)
         out = shapely.transform(geom, lambda c: np.column_stack(
             transformer.transform(c[:, 0], c[:, 1], errcheck=True)))
     except ProjError as exc:
@@ -103,7 +129,7 @@ def is_geographic(crs: str) -> bool:
     if crs in _OBFUSCATED:
         return True
     try:
-        return bool(CRS.from_user_input(crs).is_geographic)
+        return _facts(crs).geographic
     except CRSError:
         return False
 
@@ -116,16 +142,16 @@ def check_zone(ll: BaseGeometry, crs: str) -> None:
     """
     if crs in _OBFUSCATED:
         return
-    src = CRS.from_user_input(crs)
-    if src.is_geographic or src.area_of_use is None:
+    facts = _facts(crs)
+    if facts.geographic or facts.area_of_use is None:
         return
-    w, s, e, n = src.area_of_use.bounds
+    w, s, e, n = facts.area_of_use
     minx, miny, maxx, maxy = ll.bounds
     if minx < w - 0.5 or maxx > e + 0.5 or miny < s - 0.5 or maxy > n + 0.5:
         raise InputError(
-            f"坐标换算后({minx:.3f},{miny:.3f})超出所注坐标系 {src.name} 的适用范围，"
+            f"坐标换算后({minx:.3f},{miny:.3f})超出所注坐标系 {facts.name} 的适用范围，"
             "请检查带号、中央经线或坐标是否含带号前缀",
-            f"Coordinates fall outside the area of use of {src.name}; check the zone",
+            f"Coordinates fall outside the area of use of {facts.name}; check the zone",
             code="crs.outside_zone",
         )
 

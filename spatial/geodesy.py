@@ -34,6 +34,10 @@ def geodesic_area(geom: BaseGeometry) -> float:
     """
     if geom.is_empty:
         return 0.0
+    if shapely.get_type_id(geom) == _POLYGON and not shapely.get_num_interior_rings(geom):
+        # the common case (a parcel): its one ring, as the general path below measures it
+        xy = shapely.get_coordinates(geom)
+        return abs(GEOD.polygon_area_perimeter(xy[:, 0], xy[:, 1])[0])
     parts = shapely.get_parts(geom)
     polys = parts[(shapely.get_type_id(parts) == _POLYGON) & ~shapely.is_empty(parts)]
     if not len(polys):

@@ -29,7 +29,7 @@ from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
 from spatial.ruleset import Where
 from spatial.site import Site
 from spatial.thumbnail import thumbnail_png, window_bounds_ll
-from spatial.zonal import zonal_cells
+from spatial.zonal import misses, zonal_cells
 
 
 class MissingLayer(Exception):
@@ -414,6 +414,10 @@ class Anywhere(Predicate):
         return Outcome(True)
 
 
+def _off_raster(raster: RasterLayer) -> Outcome:
+    return Outcome(False, layer=raster, gap="栅格未覆盖场址")
+
+
 _OPS = {"eq": np.equal, "ne": np.not_equal, "gt": np.greater, "ge": np.greater_equal,
         "lt": np.less, "le": np.less_equal}
 
@@ -442,7 +446,7 @@ class RasterShare(Predicate):
         cells = zonal_cells(raster.dataset, site_ll)
         min_share = where.min_share or 0.0
         if cells is None or cells.total_m2 <= 0:
-            return Outcome(False, layer=raster, gap="栅格未覆盖场址")
+            return _off_raster(raster)
         cond = where.condition
         values = cells.values
         mask = (np.isin(values, cond.value) if cond.op == "in"
@@ -466,3 +470,10 @@ class RasterShare(Predicate):
         if not fired and nodata_share > 1e-6 and (hit + unknown) / total >= max(min_share, 1e-9):
             out.gap = f"场址有 {nodata_share:.1%} 位于栅格无数据区，无法排除"
         return out
+
+    def quiet(self, ctx: Context, where: Where) -> Outcome | None:
+        """A site beyond the raster's extent (and not first cut by a layer): not covered."""
+        raster = ctx.layers.rasters.get(where.raster or "")
+        if raster is None or where.layer or not misses(raster.dataset, ctx.site.footprint):
+            return None
+        return _off_raster(raster)

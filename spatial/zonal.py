@@ -129,16 +129,19 @@ def _cell(t: rasterio.Affine, row: int) -> BaseGeometry:
     return shapely.box(min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
 
 
-_GRID: dict[str, tuple[bool, rasterio.Affine]] = {}
+_GRID: dict[str, tuple[bool, rasterio.Affine, tuple[float, float, float, float]]] = {}
 
 
-def _grid(ds: rasterio.io.DatasetReader) -> tuple[bool, rasterio.Affine]:
-    """Whether a raster file is in lon/lat, and its world → pixel transform (cached per file:
-    ``to_epsg`` and inverting an ``Affine`` are slow, and versions never change)."""
+def _grid(ds: rasterio.io.DatasetReader
+          ) -> tuple[bool, rasterio.Affine, tuple[float, float, float, float]]:
+    """Whether a raster file is in lon/lat, its world → pixel transform and its bounds grown
+    by one cell (cached per file: ``to_epsg`` and inverting an ``Affine`` are slow, and
+    versions never change)."""
     hit = _GRID.get(ds.name)
     if hit is None:
         geo = ds.crs is not None and ds.crs.to_epsg() in (4326, 4490)
-        hit = _GRID[ds.name] = (geo, ~ds.transform)
+        (w, s, e, n), (dx, dy) = ds.bounds, ds.res
+        hit = _GRID[ds.name] = (geo, ~ds.transform, (w - dx, s - dy, e + dx, n + dy))
     return hit
 
 
@@ -148,6 +151,15 @@ def _inverse(ds: rasterio.io.DatasetReader) -> rasterio.Affine:
 
 def _is_4326(ds: rasterio.io.DatasetReader) -> bool:
     return _grid(ds)[0]
+
+
+def misses(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> bool:
+    """True when a lon/lat site lies more than a cell beyond a lon/lat raster, so that
+    ``zonal_cells`` would find no cells (a quick test: most parcels of a province are far
+    from a district's raster); False when it may reach it."""
+    geo, _, (w, s, e, n) = _grid(ds)
+    minx, miny, maxx, maxy = site_ll.bounds
+    return geo and (maxx < w or minx > e or maxy < s or miny > n)
 
 
 _ROW_AREAS: dict[tuple[str, int], float] = {}
