@@ -67,10 +67,11 @@ def _facts(crs: str) -> _Facts:
     """Facts about a (normalised, non-obfuscated) CRS; CRSError if PROJ does not know it."""
     src = CRS.from_user_input(crs)
     datum = src.datum.name if src.datum else ""
+    use = src.area_of_use
     return _Facts(src.name, src.to_wkt(), bool(src.is_geographic),
                   src.equals(CRS.from_epsg(4326)) or src.equals(CRS.from_epsg(4490)),
                   tuple(w for name, w in _OLD_DATUM_WARNING.items() if name in datum),
-                  tuple(src.area_of_use.bounds) if src.area_of_use is not None else None)
+                  (use.west, use.south, use.east, use.north) if use is not None else None)
 
 
 def to_lonlat(geom: BaseGeometry, crs: str) -> tuple[BaseGeometry, list[str]]:
