@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from spatial.geodesy import degree_margin, farthest_lat
+from spatial.geodesy import farthest_lat, short_degree_m
 from spatial.layerset import LayerSet
 from spatial.nearest import CONSTRAINTS, RADII_M
 from spatial.ruleset import RuleSet
@@ -67,12 +67,10 @@ def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet) -
             waiting = everyone
             for r, radius in enumerate(RADII_M):
                 if r > 0:  # still searching: no matching feature within the previous radius
-                    waiting = np.array([p for p in waiting if any(
-                        not m[group.hits[p][(kind, RADII_M[r - 1])]].any() for m in masks)],
-                        dtype=int)
+                    waiting = waiting[~group.all_matched(kind, RADII_M[r - 1], masks)[waiting]]
                 if not len(waiting):
                     break
-                if any((kind, radius) not in group.hits[p] for p in waiting):
+                if (kind, radius) not in group.pairs:  # not asked of everyone by the plan
                     group.ask(layers, kind, radius, waiting)
     return out
 
@@ -84,15 +82,31 @@ class _Group:
         self.hits = hits
         self.feet = np.empty(len(footprints), dtype=object)
         self.feet[:] = footprints
-        self.lats = np.array([farthest_lat(f) for f in footprints])
+        #: per site: ``degree_margin(reach, lat)`` is ``reach / short_degree_m(lat) * 1.01``,
+        #: computed below for all sites at once with the same operations in the same order
+        self.degree_m = np.array([short_degree_m(farthest_lat(f)) for f in footprints])
+
+        #: (kind, reach) → (site position, feature) pairs of the last ask
+        self.pairs: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
 
     def ask(self, layers: LayerSet, kind: str, reach: float, which: np.ndarray) -> None:
         """Answer (kind, reach) for the sites at positions ``which``."""
-        margin = (np.array([degree_margin(reach, lat) for lat in self.lats[which]]) if reach > 0
-                  else np.zeros(len(which)))
+        margin = reach / self.degree_m[which] * 1.01 if reach > 0 else np.zeros(len(which))
         pairs = layers.layers[kind].query_many(self.feet[which], margin)
         order = np.lexsort((pairs[1], pairs[0]))  # by site, then feature: sorted per site
         src, hit = pairs[0][order], pairs[1][order]
+        self.pairs[(kind, reach)] = (which[src], hit)
         bounds = np.searchsorted(src, np.arange(len(which) + 1))
         for j, pos in enumerate(which):
             self.hits[pos][(kind, reach)] = hit[bounds[j]:bounds[j + 1]]
+
+    def all_matched(self, kind: str, reach: float, masks: list[np.ndarray]) -> np.ndarray:
+        """Per site: whether every mask has a matching feature among its (kind, reach) hits
+        (False for sites that question was not asked about)."""
+        pos, hit = self.pairs[(kind, reach)]
+        out = np.ones(len(self.feet), dtype=bool)
+        for m in masks:
+            has = np.zeros(len(self.feet), dtype=bool)
+            has[pos[m[hit]]] = True
+            out &= has
+        return out

@@ -78,8 +78,14 @@ def degree_margin(metres: float, lat: float) -> float:
 
     Longitude degrees are shortest, so the bound uses them; 1 % extra covers ellipsoid shape.
     """
+    return metres / short_degree_m(lat) * 1.01
+
+
+def short_degree_m(lat: float) -> float:
+    """Metres in a degree of longitude half a degree poleward of ``lat`` (spherical): the
+    shortest degree near a site, which ``degree_margin`` divides by."""
     lat_edge = min(abs(lat) + 0.5, 89.0)
-    return metres / (_EARTH_M_PER_DEG * math.cos(math.radians(lat_edge))) * 1.01
+    return _EARTH_M_PER_DEG * math.cos(math.radians(lat_edge))
 
 
 @dataclass(frozen=True)
