@@ -48,9 +48,8 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
         if hits and inside is site:
             ctx.hits.update(hits)
         districts = _districts(ctx)
-        applies = _applies(project, ruleset)
-        for rule in ruleset.rules:
-            fnd = _evaluate_rule(rule, applies[rule.id], ctx, project, ruleset, districts, gaps)
+        for rule, applies in _relevant(project, ruleset):
+            fnd = _evaluate_rule(rule, applies, ctx, project, ruleset, districts, gaps)
             if fnd is not None:
                 findings.append(fnd)
         nearest = nearest_constraints(ctx)
@@ -145,29 +144,32 @@ def _districts(ctx: Context) -> list[dict[str, Any]]:
     return sorted(out, key=lambda d: -d["overlap_m2"])
 
 
-_APPLIES: dict[tuple[Any, ...], tuple[RuleSet, dict[str, bool | None]]] = {}
+_RELEVANT: dict[tuple[Any, ...], tuple[RuleSet, tuple[tuple[Rule, bool | None], ...]]] = {}
 
 
-def _applies(project: Project, ruleset: RuleSet) -> dict[str, bool | None]:
-    """rule id → ``match(rule.applies_to, project)``, cached per rule set object and project
-    attributes: a batch of parcels usually shares a handful of projects."""
+def _relevant(project: Project, ruleset: RuleSet) -> tuple[tuple[Rule, bool | None], ...]:
+    """The rules that may concern the project, in rule-set order, each with
+    ``match(rule.applies_to, project)`` (None: the project does not say); cached per rule set
+    object and project attributes, as a batch of parcels usually shares a handful of projects.
+    Left out: rules that do not apply, and advisories whose applicability is unknown."""
     ind = project.industry
     key = (id(ruleset), ind.code if ind else None, ind.categories if ind else None,
            project.nature, project.type, project.activity, project.flags)
-    hit = _APPLIES.get(key)
+    hit = _RELEVANT.get(key)
     if hit is None or hit[0] is not ruleset:
-        if len(_APPLIES) > 4096:
-            _APPLIES.clear()
-        hit = _APPLIES[key] = (ruleset, {r.id: match(r.applies_to, project, ruleset.catalogue)
-                                         for r in ruleset.rules})
+        if len(_RELEVANT) > 4096:
+            _RELEVANT.clear()
+        pairs = ((r, match(r.applies_to, project, ruleset.catalogue)) for r in ruleset.rules)
+        hit = _RELEVANT[key] = (ruleset, tuple(
+            (r, a) for r, a in pairs if a is True or (a is None and r.verdict != "advisory")))
     return hit[1]
 
 
 def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Project,
                    ruleset: RuleSet, districts: list[dict[str, Any]], gaps: list[dict[str, Any]]
                    ) -> dict[str, Any] | None:
-    if applies is False or (applies is None and rule.verdict == "advisory"):
-        return None
+    """A rule's finding for a site (None: none), recording what cannot be evaluated in
+    ``gaps``; ``applies`` is True, or None when the project does not say."""
     if rule.where.districts:
         if not any(d["adcode"] in rule.where.districts for d in districts):
             return None
@@ -180,7 +182,7 @@ def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Proj
                          f"Layer kind {exc.kind} has no active version"))
         return None
     if out.gap and out.layer is not None:
-        if rule.verdict != "advisory" and applies is not False:
+        if rule.verdict != "advisory":
             gaps.append(_gap(rule.id, "layer_incomplete",
                              f"图层“{out.layer.version.meta.title}”：{out.gap}",
                              f"Layer {out.layer.kind} cannot decide at the site"))

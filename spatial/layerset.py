@@ -11,6 +11,7 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -147,14 +148,19 @@ class LayerSet:
         return tuple(sorted((k, v.version.version) for k, v in both.items()))
 
     def public(self) -> list[dict[str, Any]]:
-        """The ``layers`` block of a verdict document."""
+        """The ``layers`` block of a verdict document (a new list; the entries are shared by
+        every document of this set and never changed)."""
+        return list(self._public)
+
+    @cached_property
+    def _public(self) -> tuple[dict[str, Any], ...]:
         both: dict[str, IndexedLayer | RasterLayer] = {**self.layers, **self.rasters}
-        return [
+        return tuple(
             {"kind": k, "version": lay.version.version, "sha256": lay.version.sha256,
              "demo": lay.version.meta.demo, "accuracy_m": lay.accuracy_m,
              "title": lay.version.meta.title}
             for k, lay in sorted(both.items())
-        ]
+        )
 
 
 def build_layerset(store: LayerStore, versions: dict[str, LayerVersion]) -> LayerSet:

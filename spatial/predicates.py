@@ -282,9 +282,10 @@ class Intersects(Predicate):
         lay = _nothing_within(ctx, where, lambda lay: lay.accuracy_m + ctx.site.accuracy_m)
         if lay is None:
             return None
-        return Outcome(False, False, lay, None, 0, _overlap_measure(0.0, 0.0,
-                                                                    where.min_overlap_m2 or 0.0,
-                                                                    where.min_overlap_share or 0.0))
+        # the measure of an outcome that neither fires nor is borderline is never reported
+        # or changed: one dict per rule serves every site
+        return Outcome(False, False, lay, None, 0, _derived("quiet", where, lambda w: (
+            _overlap_measure(0.0, 0.0, w.min_overlap_m2 or 0.0, w.min_overlap_share or 0.0))))
 
 
 @register
