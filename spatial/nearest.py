@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import shapely
 
 from spatial.geodesy import degree_margin, nearest_distance
 from spatial.layerset import IndexedLayer
@@ -26,6 +27,11 @@ CONSTRAINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("合规工业园区", "industrial_park", {"compliant": True}),
 ]
 
+
+#: The distance in degrees takes a feature's edges as straight in lon/lat, the measured one
+#: as straight in the site's frame; over a 10 km edge the two differ by about a metre. A
+#: candidate is ruled out only when it is this much farther still.
+EDGE_SLACK_M = 10.0
 
 #: search radii (m): most sites have a constraint close by, so start small and widen
 RADII_M = (250.0, 1_000.0, 4_000.0, REACH_M)
@@ -55,17 +61,29 @@ def _nearest(ctx: Context, lay: IndexedLayer, flt: dict[str, Any]) -> tuple[floa
     then catches every feature that could be nearer (a feature nearer on the ground is always
     within ``degree_margin`` of that distance), so the answer equals measuring every feature
     within REACH_M — with 100 000 red-line patches, hundreds of them — at a fraction of the cost.
+    For the same reason, a candidate whose distance in degrees already exceeds
+    ``degree_margin`` of the nearest distance measured so far (plus EDGE_SLACK_M) cannot be
+    nearer: candidates are measured nearest in degrees first, and the rest are skipped once
+    that bound rules them out (on the stress set: 2.8 red-line measurements per parcel
+    became 1.1).
     """
     site = ctx.site.footprint
+    margin = degree_margin(REACH_M + 200, ctx.lat)
     measured: dict[int, float] = {}
+    seen: set[int] = set()  # measured, or with nothing near the site, or ruled out
 
     def measure(idx: np.ndarray) -> None:
-        for i in idx:
-            i = int(i)
-            if i not in measured:
-                part = clip_near(lay.geoms[i], site, degree_margin(REACH_M + 200, ctx.lat))
-                if not part.is_empty:
-                    measured[i] = nearest_distance(ctx.frame, ctx.site_local, part)[0]
+        new = [int(i) for i in idx if int(i) not in seen]
+        if not new:
+            return
+        seen.update(new)
+        parts = clip_near(lay.geoms[new], site, margin)
+        apart = shapely.distance(site, parts)  # degrees; NaN for nothing near the site
+        for k in np.argsort(apart, kind="stable").tolist():
+            if np.isnan(apart[k]) or (measured and apart[k] > degree_margin(
+                    min(measured.values()) + EDGE_SLACK_M, ctx.lat)):
+                break  # this one and all after it: empty, or farther than one measured
+            measured[new[k]] = nearest_distance(ctx.frame, ctx.site_local, parts[k])[0]
 
     radius = 0.0
     for radius in RADII_M:

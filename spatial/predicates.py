@@ -195,8 +195,9 @@ def _nothing_within(ctx: Context, where: Where, reach_m: Callable[[IndexedLayer]
     return lay
 
 
-def clip_near(geom: BaseGeometry, site_ll: BaseGeometry, margin_deg: float) -> BaseGeometry:
-    """The part of ``geom`` within ``margin_deg`` of the site's bounding box (fast, for measures)."""
+def clip_near(geom: Any, site_ll: BaseGeometry, margin_deg: float) -> Any:
+    """The part of ``geom`` (a geometry, or an array of them) within ``margin_deg`` of the
+    site's bounding box (fast, for measures)."""
     minx, miny, maxx, maxy = site_ll.bounds
     return shapely.clip_by_rect(geom, minx - margin_deg, miny - margin_deg,
                                 maxx + margin_deg, maxy + margin_deg)
