@@ -77,7 +77,9 @@ def polygon_json(geom: BaseGeometry) -> dict[str, Any]:
     if kind not in ("Polygon", "MultiPolygon") or geom.is_empty:
         return dict(mapping(geom))
     polys = [geom] if kind == "Polygon" else list(shapely.get_parts(geom))
-    coords = [[shapely.get_coordinates(r).tolist() for r in shapely.get_rings(p)] for p in polys]
+    coords = [[shapely.get_coordinates(p).tolist()] if not shapely.get_num_interior_rings(p)
+              else [shapely.get_coordinates(r).tolist() for r in shapely.get_rings(p)]
+              for p in polys]
     return {"type": kind, "coordinates": coords[0] if kind == "Polygon" else coords}
 
 
@@ -219,12 +221,13 @@ def _refuse_outside_range(ll: BaseGeometry) -> None:
 
 
 def _dimension_type(geom: BaseGeometry) -> str:
+    if geom.geom_type != "GeometryCollection":  # only a collection can mix dimensions
+        return str(geom.geom_type)
     dims = {shapely.get_dimensions(g) for g in shapely.get_parts(geom)}
     if len(dims) > 1:
         raise InputError("场址混合了点、线、面，请分别提交", "The site mixes points, lines and polygons",
                          code="site.mixed_dimensions")
-    return {0: "Point", 1: "LineString", 2: "Polygon"}[dims.pop()] if geom.geom_type in (
-        "GeometryCollection",) else geom.geom_type
+    return {0: "Point", 1: "LineString", 2: "Polygon"}[dims.pop()]
 
 
 def _footprint(ll: BaseGeometry, gtype: str, radius_m: float | None,
