@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import IO, Any
 
 from spatial.batch import counts
 from spatial.nearest import CONSTRAINTS
+from spatial.service import to_json
 
 LABELS = [label for label, _, _ in CONSTRAINTS]
 
@@ -68,8 +68,7 @@ class BatchWriter:
             if self.fmt == "csv":
                 self._csv.writerow(csv_line(r))
             else:
-                self.fh.write((",\n" if self.count else "")
-                              + json.dumps(feature_of(r), ensure_ascii=False))
+                self.fh.write((",\n" if self.count else "") + to_json(feature_of(r)).decode())
             self.count += 1
             self.counts[r["verdict"]] += 1
         self.fh.flush()

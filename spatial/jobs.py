@@ -26,7 +26,7 @@ from typing import Any
 
 from spatial import batch
 from spatial.errors import ConflictError, NotFoundError
-from spatial.service import ScreeningService
+from spatial.service import ScreeningService, to_json
 from spatial.store import LayerStore, now_iso
 
 log = logging.getLogger(__name__)
@@ -239,11 +239,11 @@ class JobManager:
             self._finish(job_id, "cancelled", None)
             return
         cancel = threading.Event()
-        out = open(folder / "rows.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        out = open(folder / "rows.jsonl", "ab")  # noqa: SIM115
         try:
             for chunk in batch.run(where, features, opts, workers=self.workers, cancel=cancel,
                                    skip=done_rows):
-                out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chunk))
+                out.write(b"".join(to_json(r) + b"\n" for r in chunk))
                 out.flush()
                 os.fsync(out.fileno())
                 for r in chunk:

@@ -8,7 +8,6 @@ measure in metres (distance) or square metres (overlap), computed on the ellipso
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -86,16 +85,16 @@ class Context:
     def deep_inside(self, feature: BaseGeometry, margin_m: float) -> bool:
         """True when ``feature`` contains the whole site with at least ``margin_m`` to spare.
 
-        A cheap test on the prepared feature against the site grown by ``degree_margin`` (which
-        covers the metric margin), so a site deep inside a district skips clipping, projecting
-        and shrinking that district; False means "not shown", and the exact test runs.
+        A cheap test on the prepared feature against the site's bounding box grown by
+        ``degree_margin`` (which covers the metric margin), so a site deep inside a district
+        skips clipping, projecting and shrinking that district; False means "not shown", and
+        the exact test runs.
         """
         grown = self.grown.get(margin_m)
         if grown is None:
-            # a buffer's arcs are chords inside the circle: widen so they circumscribe it
-            radius = degree_margin(margin_m, self.lat) / math.cos(math.pi / 16)
-            grown = self.grown[margin_m] = shapely.buffer(self.site.footprint, radius,
-                                                          quad_segs=4)
+            d = degree_margin(margin_m, self.lat)
+            minx, miny, maxx, maxy = self.site.footprint.bounds
+            grown = self.grown[margin_m] = shapely.box(minx - d, miny - d, maxx + d, maxy + d)
         return bool(shapely.contains_properly(feature, grown))
 
     def layer(self, kind: str) -> IndexedLayer:
