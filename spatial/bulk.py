@@ -48,8 +48,8 @@ def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tupl
 def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet) -> list[Hits]:
     """Index hits per site (``{}`` for a missing site), one bulk query per question.
 
-    The ``nearest`` block's widening search is followed site by site: a radius is asked only
-    for the sites whose matching features were all beyond the previous one.
+    The ``nearest`` block's widening search is followed for each site: a radius is asked only
+    for the sites that had no matching feature within the previous one.
     """
     out: list[Hits] = [{} for _ in sites]
     by_accuracy: dict[float, list[int]] = defaultdict(list)

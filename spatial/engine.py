@@ -228,7 +228,8 @@ def _scoped(ctx: Context, adcodes: tuple[str, ...]) -> Context:
 
 def _layer_covers(ctx: Context, out: Outcome, rule: Rule) -> bool:
     """Whether the layer's data covers the site (and the rule's distance around it); asked
-    once per screening for each layer and distance, however many rules share them."""
+    once per context (the site, or its part in some districts) for each layer and distance,
+    however many rules share them."""
     assert out.layer is not None
     cov = out.layer.coverage
     if cov is None:

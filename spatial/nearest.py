@@ -5,10 +5,12 @@ Not a rule: a developer's view of how much room a site has. Reported up to ``REA
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from spatial.geodesy import degree_margin, nearest_distance
 from spatial.layerset import IndexedLayer
@@ -28,10 +30,22 @@ CONSTRAINTS: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
-#: The distance in degrees takes a feature's edges as straight in lon/lat, the measured one
-#: as straight in the site's frame; over a 10 km edge the two differ by about a metre. A
-#: candidate is ruled out only when it is this much farther still.
-EDGE_SLACK_M = 10.0
+def edge_slack_m(site: BaseGeometry, margin_deg: float, lat: float) -> float:
+    """How far a feature's edge may lie from where its distance in degrees assumes it.
+
+    The distance in degrees takes edges as straight in lon/lat; the measured distance takes
+    them as straight in the site's frame. The two lines part by about L²·tan φ / 8R for an
+    edge of length L at latitude φ (measured: 15.0 m at the middle of a 35 km diagonal edge
+    at 30.3°N, where the formula gives 14.0 m; 35 km is the diagonal of the window a parcel's
+    features are clipped to). Twice the formula at half a degree poleward, and at least 10 m,
+    so a candidate is ruled out only when it is clearly farther.
+    """
+    minx, miny, maxx, maxy = site.bounds
+    # the longest edge the clip window can hold, at no more than 111.7 km a degree
+    diag_m = math.hypot(maxx - minx + 2 * margin_deg, maxy - miny + 2 * margin_deg) * 111_700.0
+    phi = math.radians(min(abs(lat) + 0.5, 89.0))
+    return max(10.0, 2 * diag_m ** 2 * math.tan(phi) / (8 * 6_371_000.0))
+
 
 #: search radii (m): most sites have a constraint close by, so start small and widen
 RADII_M = (250.0, 1_000.0, 4_000.0, REACH_M)
@@ -62,13 +76,14 @@ def _nearest(ctx: Context, lay: IndexedLayer, flt: dict[str, Any]) -> tuple[floa
     within ``degree_margin`` of that distance), so the answer equals measuring every feature
     within REACH_M — with 100 000 red-line patches, hundreds of them — at a fraction of the cost.
     For the same reason, a candidate whose distance in degrees already exceeds
-    ``degree_margin`` of the nearest distance measured so far (plus EDGE_SLACK_M) cannot be
+    ``degree_margin`` of the nearest distance measured so far (plus ``edge_slack_m``) cannot be
     nearer: candidates are measured nearest in degrees first, and the rest are skipped once
     that bound rules them out (on the stress set: 2.8 red-line measurements per parcel
     became 1.1).
     """
     site = ctx.site.footprint
     margin = degree_margin(REACH_M + 200, ctx.lat)
+    slack = edge_slack_m(site, margin, ctx.lat)
     measured: dict[int, float] = {}
     seen: set[int] = set()  # measured, or with nothing near the site, or ruled out
 
@@ -81,7 +96,7 @@ def _nearest(ctx: Context, lay: IndexedLayer, flt: dict[str, Any]) -> tuple[floa
         apart = shapely.distance(site, parts)  # degrees; NaN for nothing near the site
         for k in np.argsort(apart, kind="stable").tolist():
             if np.isnan(apart[k]) or (measured and apart[k] > degree_margin(
-                    min(measured.values()) + EDGE_SLACK_M, ctx.lat)):
+                    min(measured.values()) + slack, ctx.lat)):
                 break  # this one and all after it: empty, or farther than one measured
             measured[new[k]] = nearest_distance(ctx.frame, ctx.site_local, parts[k])[0]
 

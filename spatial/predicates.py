@@ -282,10 +282,8 @@ class Intersects(Predicate):
         lay = _nothing_within(ctx, where, lambda lay: lay.accuracy_m + ctx.site.accuracy_m)
         if lay is None:
             return None
-        # the measure of an outcome that neither fires nor is borderline is never reported
-        # or changed: one dict per rule serves every site
-        return Outcome(False, False, lay, None, 0, _derived("quiet", where, lambda w: (
-            _overlap_measure(0.0, 0.0, w.min_overlap_m2 or 0.0, w.min_overlap_share or 0.0))))
+        return Outcome(False, False, lay, None, 0, dict(_derived("quiet", where, lambda w: (
+            _overlap_measure(0.0, 0.0, w.min_overlap_m2 or 0.0, w.min_overlap_share or 0.0)))))
 
 
 @register
@@ -321,7 +319,6 @@ class WithinDistance(Predicate):
             measure["uncertainty_m"] = acc
         hits = sum(1 for d, _ in dists if d <= threshold)
         return Outcome(fired, borderline, lay, best_i, hits, measure)
-
 
     def quiet(self, ctx: Context, where: Where) -> Outcome | None:
         """No feature within the distance plus the positional accuracy."""

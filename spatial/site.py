@@ -74,8 +74,8 @@ def polygon_json(geom: BaseGeometry) -> dict[str, Any]:
     (the same JSON); a (Multi)Polygon is read ring by ring from coordinate arrays, not point
     by point (a fifth of the time)."""
     kind = geom.geom_type
-    if kind not in ("Polygon", "MultiPolygon") or geom.is_empty:
-        return dict(mapping(geom))
+    if kind not in ("Polygon", "MultiPolygon") or geom.is_empty or shapely.has_z(geom):
+        return dict(mapping(geom))  # heights are kept as given
     polys = [geom] if kind == "Polygon" else list(shapely.get_parts(geom))
     coords = [[shapely.get_coordinates(p).tolist()] if not shapely.get_num_interior_rings(p)
               else [shapely.get_coordinates(r).tolist() for r in shapely.get_rings(p)]

@@ -140,7 +140,9 @@ def _grid(ds: rasterio.io.DatasetReader
     hit = _GRID.get(ds.name)
     if hit is None:
         geo = ds.crs is not None and ds.crs.to_epsg() in (4326, 4490)
-        (w, s, e, n), (dx, dy) = ds.bounds, ds.res
+        (left, bottom, right, top), (dx, dy) = ds.bounds, ds.res
+        w, e = sorted((left, right))  # a south-up or east-to-west grid lists them reversed
+        s, n = sorted((bottom, top))
         hit = _GRID[ds.name] = (geo, ~ds.transform, (w - dx, s - dy, e + dx, n + dy))
     return hit
 
@@ -154,9 +156,10 @@ def _is_4326(ds: rasterio.io.DatasetReader) -> bool:
 
 
 def misses(ds: rasterio.io.DatasetReader, site_ll: BaseGeometry) -> bool:
-    """True when a lon/lat site lies more than a cell beyond a lon/lat raster, so that
-    ``zonal_cells`` would find no cells (a quick test: most parcels of a province are far
-    from a district's raster); False when it may reach it."""
+    """True when a lon/lat site lies more than a cell beyond a lon/lat raster's extent
+    (whichever way its rows and columns run), so that ``zonal_cells`` would find no cells:
+    a quick test, as most parcels of a province are far from a district's raster. False when
+    it may reach it, and for rasters in other CRSs."""
     geo, _, (w, s, e, n) = _grid(ds)
     minx, miny, maxx, maxy = site_ll.bounds
     return geo and (maxx < w or minx > e or maxy < s or miny > n)

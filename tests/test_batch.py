@@ -365,3 +365,27 @@ def test_a_file_with_several_layers_is_refused_not_half_read(tmp_path):
     with pytest.raises(RedlineError) as exc:
         batch.read_sites(path)
     assert exc.value.code == "batch.multiple_layers"
+
+
+def test_quiet_answers_equal_evaluating(engine, parcels):
+    """A rule answered without evaluating (``Predicate.quiet``: nothing near the site) gets
+    exactly the outcome evaluating it would give."""
+    from spatial.predicates import REGISTRY, Context
+
+    layers = engine.service.layers()
+    answered = 0
+    for f in parcels[:300]:
+        try:
+            site, _ = engine.service.prepare(batch.request_for(f, batch.BatchOptions({}))[1])
+        except RedlineError:
+            continue
+        for rule in engine.service.ruleset.rules:
+            ctx = Context.create(site, layers)
+            quick = REGISTRY[rule.where.predicate].quiet(ctx, rule.where)
+            if quick is None:
+                continue
+            full = REGISTRY[rule.where.predicate].evaluate(Context.create(site, layers),
+                                                           rule.where)
+            assert quick == full, (f["properties"]["id"], rule.id)
+            answered += 1
+    assert answered > 1000

@@ -87,3 +87,22 @@ def test_overlap_area_of_half_covered_square():
     assert full == pytest.approx(1e6, rel=1e-4)
     assert geodesic_area(shapely.intersection(sq, half)) == pytest.approx(full / 2, rel=1e-3)
 
+
+
+@pytest.mark.parametrize("lat", [28.2, 30.3, 32.2])
+def test_nearest_pruning_slack_covers_how_far_edges_bend(lat):
+    """A feature's edge straight in lon/lat and the same edge straight in the site's frame
+    part by less than ``edge_slack_m`` anywhere in the window features are clipped to."""
+
+    from spatial.geodesy import degree_margin
+    from spatial.nearest import REACH_M, edge_slack_m
+
+    site = box(106.5, lat, 106.503, lat + 0.003)
+    margin = degree_margin(REACH_M + 200, lat + 0.003)
+    frame = local_frame(site)
+    minx, miny, maxx, maxy = site.bounds
+    a, b = (minx - margin, miny - margin), (maxx + margin, maxy + margin)  # the diagonal
+    mid = Point((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)  # on the edge taken straight in lon/lat
+    chord = LineString([frame.to_local(Point(a)).coords[0], frame.to_local(Point(b)).coords[0]])
+    bend = chord.distance(frame.to_local(mid))
+    assert 5 < bend < edge_slack_m(site, margin, lat + 0.003)

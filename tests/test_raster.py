@@ -262,3 +262,24 @@ def test_thin_long_site_stays_bounded():
     t0 = time.monotonic()
     cells = zonal_cells(lay.dataset, line)
     assert cells is not None and time.monotonic() - t0 < 5
+
+
+@pytest.mark.parametrize("flip", ["north_up", "south_up", "east_to_west"])
+def test_quick_off_raster_test_holds_whichever_way_the_grid_runs(tmp_path, flip):
+    """``misses`` (the quick 'site is off the raster' answer) never claims a site the raster
+    covers, for grids stored south-up or east-to-west too; far-off sites are answered."""
+    from rasterio.transform import Affine
+
+    from spatial.zonal import misses
+
+    t = {"north_up": Affine(CELL, 0, X0, 0, -CELL, Y0),
+         "south_up": Affine(CELL, 0, X0, 0, CELL, Y0 - 10 * CELL),
+         "east_to_west": Affine(-CELL, 0, X0 + 10 * CELL, 0, -CELL, Y0)}[flip]
+    path = tmp_path / f"{flip}.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1, dtype="uint8",
+                       crs="EPSG:4326", transform=t) as dst:
+        dst.write(np.ones((10, 10), dtype=np.uint8), 1)
+    with rasterio.open(path) as ds:
+        assert not misses(ds, cell_box(2, 2, 5, 5))  # inside
+        assert not misses(ds, cell_box(10.5, 2, 10.8, 3))  # within a cell of the edge
+        assert misses(ds, box(X0 + 0.05, Y0 - 0.02, X0 + 0.06, Y0 - 0.01))

@@ -190,3 +190,14 @@ def test_multi_feature_collection_becomes_a_multipart_site(engine):
         site={"type": "FeatureCollection", "features": [a, b]}, project=PROJECT))
     assert doc["site"]["geometry"]["type"] == "MultiPolygon"
     assert any("多部件" in w for w in doc["site"]["warnings"])
+
+
+def test_heights_given_with_the_site_are_kept_in_the_verdict(engine):
+    ring = [[x, y, 250.0] for x, y in LL]
+    doc = engine.service.evaluate(ScreeningRequest(
+        site={"type": "Polygon", "coordinates": [ring]}, project=PROJECT))
+    assert doc["site"]["geometry"]["coordinates"][0][0][2] == 250.0
+    flat = engine.service.evaluate(ScreeningRequest(
+        site={"type": "Polygon", "coordinates": [LL]}, project=PROJECT))
+    assert len(flat["site"]["geometry"]["coordinates"][0][0]) == 2
+    assert doc["verdict"] == flat["verdict"]
