@@ -112,15 +112,15 @@ def screen_chunk(service: ScreeningService, features: list[Any], opts: BatchOpti
                                        f"该地块读取出错({type(exc).__name__})，其余地块不受影响"),
                              None, None))
     # the layers' prepared geometries are shared with concurrent requests: under the lock
-    hits = service.geos(prefetch, [p[2] for p in prepared], service.ruleset, layers)
+    known = service.geos(prefetch, [p[2] for p in prepared], service.ruleset, layers)
     rows = []
-    for (base, project, site), site_hits in zip(prepared, hits, strict=True):
+    for (base, project, site), pre in zip(prepared, known, strict=True):
         if site is None:
             rows.append(base)
             continue
         try:
             doc = service.geos(engine_mod.screen, site, project, layers, service.ruleset,
-                               site_hits)
+                               pre.hits, pre.quiet)
             rows.append(row_from_doc(base, doc))
         except RedlineError as exc:
             rows.append(error_row(base, exc.code, exc.message_zh))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,10 +21,22 @@ import numpy as np
 from spatial.geodesy import farthest_lat, short_degree_m
 from spatial.layerset import LayerSet
 from spatial.nearest import CONSTRAINTS, RADII_M
-from spatial.ruleset import RuleSet
+from spatial.predicates import REGISTRY
+from spatial.ruleset import RuleSet, Where
 from spatial.site import Site
 
 Hits = dict[tuple[str, float], np.ndarray]
+
+
+@dataclass
+class Prefetched:
+    """What a batch learns about one site before screening it."""
+
+    #: index hits per (layer kind, reach in metres)
+    hits: Hits = field(default_factory=dict)
+    #: ``id`` of the ``where`` of each rule with no matching feature within its quiet reach
+    #: (``Predicate.quiet_reach``): those rules are answered without being evaluated
+    quiet: set[int] = field(default_factory=set)
 
 
 def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tuple[str, float]]:
@@ -45,19 +58,21 @@ def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tupl
     return out
 
 
-def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet) -> list[Hits]:
-    """Index hits per site (``{}`` for a missing site), one bulk query per question.
+def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet
+             ) -> list[Prefetched]:
+    """Index hits and quiet rules per site (empty for a missing site), one bulk query per
+    question.
 
     The ``nearest`` block's widening search is followed for each site: a radius is asked only
     for the sites that had no matching feature within the previous one.
     """
-    out: list[Hits] = [{} for _ in sites]
+    out = [Prefetched() for _ in sites]
     by_accuracy: dict[float, list[int]] = defaultdict(list)
     for i, site in enumerate(sites):
         if site is not None:
             by_accuracy[site.accuracy_m].append(i)
     for accuracy, members in by_accuracy.items():
-        group = _Group([out[i] for i in members],
+        group = _Group([out[i].hits for i in members],
                        [s.footprint for s in (sites[i] for i in members) if s is not None])
         everyone = np.arange(len(members))
         for kind, reach in sorted(plan(ruleset, layers, accuracy)):
@@ -72,6 +87,34 @@ def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet) -
                     break
                 if (kind, radius) not in group.pairs:  # not asked of everyone by the plan
                     group.ask(layers, kind, radius, waiting)
+        quiet = [out[i].quiet for i in members]
+        for where, nothing in _quiet_rules(group, ruleset, layers, accuracy):
+            for j in np.flatnonzero(nothing).tolist():
+                quiet[j].add(id(where))
+    return out
+
+
+def _quiet_rules(group: _Group, ruleset: RuleSet, layers: LayerSet, accuracy: float
+                 ) -> list[tuple[Where, np.ndarray]]:
+    """For each rule with a quiet reach whose question the plan asked: per site of the group,
+    whether no feature matching the rule's filter lies within that reach."""
+    out = []
+    seen: dict[tuple[str, int, float], np.ndarray] = {}
+    for rule in ruleset.rules:
+        w = rule.where
+        lay = layers.layers.get(w.layer) if w.layer else None
+        reach = (REGISTRY[w.predicate].quiet_reach(w, lay, accuracy) if lay is not None
+                 else None)
+        if lay is None or reach is None or (lay.kind, float(reach)) not in group.pairs:
+            continue
+        key = (lay.kind, id(w.filter), float(reach))
+        nothing = seen.get(key)
+        if nothing is None:
+            pos, hit = group.pairs[(lay.kind, float(reach))]
+            has = np.zeros(len(group.feet), dtype=bool)
+            has[pos[lay.mask(w.filter)[hit]]] = True
+            nothing = seen[key] = ~has
+        out.append((w, nothing))
     return out
 
 

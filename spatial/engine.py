@@ -14,7 +14,7 @@ import shapely
 
 from spatial import __version__
 from spatial.geodesy import geodesic_area
-from spatial.layerset import IndexedLayer, LayerSet
+from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
 from spatial.nearest import nearest_constraints
 from spatial.predicates import Context, MissingLayer, Outcome, evaluate, quiet
 from spatial.project import Project, match, missing_attributes
@@ -31,11 +31,14 @@ _ATTR_ZH = {"industry": "行业代码", "nature": "建设性质",
 
 
 def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
-           hits: dict[tuple[str, float], Any] | None = None) -> dict[str, Any]:
+           hits: dict[tuple[str, float], Any] | None = None,
+           quiet_rules: set[int] | None = None) -> dict[str, Any]:
     """Screen a site and return the verdict document (without id, timestamps and links).
 
     ``hits`` are index hits for the site found beforehand in bulk (spatial.bulk): the same
-    answers the rules would get by asking the index one by one.
+    answers the rules would get by asking the index one by one; ``quiet_rules`` the ids of
+    the ``where`` of rules found in bulk to have no matching feature within their quiet reach
+    (``Predicate.quiet_reach``), which are answered as ``Predicate.quiet`` would answer them.
     """
     gaps: list[dict[str, Any]] = []
     inside = _inside_coverage(site, layers, gaps)
@@ -45,8 +48,9 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
     if inside is not None:
         # Rules are judged on the part of the site the dataset covers; the rest is a gap.
         ctx = Context.create(inside, layers)
-        if hits and inside is site:
-            ctx.hits.update(hits)
+        if inside is site:  # what was found in bulk is about the whole site
+            ctx.hits.update(hits or {})
+            ctx.quiet_rules = quiet_rules or set()
         districts = _districts(ctx)
         for rule, applies in _relevant(project, ruleset):
             fnd = _evaluate_rule(rule, applies, ctx, project, ruleset, districts, gaps)
@@ -174,6 +178,11 @@ def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Proj
         if not any(d["adcode"] in rule.where.districts for d in districts):
             return None
         ctx = _scoped(ctx, tuple(rule.where.districts))  # judge only the part in those districts
+    if id(rule.where) in ctx.quiet_rules:  # nothing near the site: not fired, not borderline
+        lay = ctx.layers.layers[rule.where.layer or ""]
+        if rule.verdict != "advisory" and not _layer_covers(ctx, lay, rule):
+            gaps.append(_incomplete(rule, lay))
+        return None
     try:
         # most rules find no feature anywhere near a parcel: that outcome needs no evaluation
         out = quiet(ctx, rule.where) or evaluate(ctx, rule.where)
@@ -190,10 +199,9 @@ def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Proj
     # A layer that is incomplete at the site cannot clear it, nor prove an absence.
     decided_by_absence = rule.where.predicate == "outside" and out.fired
     if not (out.fired or out.borderline) or decided_by_absence:
-        if rule.verdict != "advisory" and out.layer is not None and not _layer_covers(ctx, out, rule):
-            gaps.append(_gap(rule.id, "layer_incomplete",
-                             f"图层“{out.layer.version.meta.title}”在场址处不完整(数据仅覆盖部分区县)",
-                             f"Layer {out.layer.kind} does not cover the site"))
+        if (rule.verdict != "advisory" and out.layer is not None
+                and not _layer_covers(ctx, out.layer, rule)):
+            gaps.append(_incomplete(rule, out.layer))
             return None
         if not decided_by_absence:
             return None
@@ -226,15 +234,20 @@ def _scoped(ctx: Context, adcodes: tuple[str, ...]) -> Context:
     return scoped
 
 
-def _layer_covers(ctx: Context, out: Outcome, rule: Rule) -> bool:
+def _incomplete(rule: Rule, lay: IndexedLayer | RasterLayer) -> dict[str, Any]:
+    return _gap(rule.id, "layer_incomplete",
+                f"图层“{lay.version.meta.title}”在场址处不完整(数据仅覆盖部分区县)",
+                f"Layer {lay.kind} does not cover the site")
+
+
+def _layer_covers(ctx: Context, lay: IndexedLayer | RasterLayer, rule: Rule) -> bool:
     """Whether the layer's data covers the site (and the rule's distance around it); asked
     once per context (the site, or its part in some districts) for each layer and distance,
     however many rules share them."""
-    assert out.layer is not None
-    cov = out.layer.coverage
+    cov = lay.coverage
     if cov is None:
         return True
-    key = (out.layer.kind, rule.where.distance_m)
+    key = (lay.kind, rule.where.distance_m)
     covered = ctx.covered.get(key)
     if covered is None:
         area = ctx.site.footprint

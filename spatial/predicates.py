@@ -56,6 +56,8 @@ class Context:
     grown: dict[float, BaseGeometry] = field(default_factory=dict)
     #: whether a layer's data covers the site (and a distance around it): (kind, metres) → bool
     covered: dict[tuple[str, float | None], bool] = field(default_factory=dict)
+    #: ``id`` of the ``where`` of rules a batch found quiet in bulk (spatial.bulk)
+    quiet_rules: set[int] = field(default_factory=set)
 
     @classmethod
     def create(cls, site: Site, layers: LayerSet) -> Context:
@@ -135,10 +137,27 @@ class Predicate:
         """Evaluate the predicate."""
         raise NotImplementedError
 
+    def quiet_reach(self, where: Where, lay: IndexedLayer, site_accuracy_m: float
+                    ) -> float | None:
+        """The reach (metres) within which no matching feature of ``lay`` means the outcome is
+        ``quiet_outcome``, without evaluating; None when the predicate has no such answer."""
+        return None
+
+    def quiet_outcome(self, where: Where, lay: IndexedLayer, reach: float
+                      ) -> Outcome:  # pragma: no cover - only called where quiet_reach is set
+        """What ``evaluate`` gives when nothing matches within ``quiet_reach``."""
+        raise NotImplementedError
+
     def quiet(self, ctx: Context, where: Where) -> Outcome | None:
         """The outcome ``evaluate`` would give, if it is known without evaluating because no
-        matching feature is anywhere near the site; None otherwise (evaluate then)."""
-        return None
+        matching feature is anywhere near the site; None otherwise (evaluate then, which also
+        reports a missing layer)."""
+        lay = ctx.layers.layers.get(where.layer) if where.layer else None
+        reach = self.quiet_reach(where, lay, ctx.site.accuracy_m) if lay is not None else None
+        if lay is None or reach is None or len(
+                ctx.candidates(lay, ctx.site.footprint, where.filter, reach)):
+            return None
+        return self.quiet_outcome(where, lay, reach)
 
 
 REGISTRY: dict[str, Predicate] = {}
@@ -182,16 +201,6 @@ def quiet(ctx: Context, where: Where) -> Outcome | None:
     """``Predicate.quiet`` of the ``where``'s predicate: a cheap answer for a site with nothing
     near (most rules, for most parcels), or None."""
     return REGISTRY[where.predicate].quiet(ctx, where)
-
-
-def _nothing_within(ctx: Context, where: Where, reach_m: Callable[[IndexedLayer], float]
-                    ) -> IndexedLayer | None:
-    """The rule's layer if no feature matching its filter is within ``reach_m(layer)`` of the
-    site, else None (also None when the layer is missing: evaluate reports that)."""
-    lay = ctx.layers.layers.get(where.layer) if where.layer else None
-    if lay is None or len(ctx.candidates(lay, ctx.site.footprint, where.filter, reach_m(lay))):
-        return None
-    return lay
 
 
 def clip_near(geom: Any, site_ll: BaseGeometry, margin_deg: float) -> Any:
@@ -277,11 +286,13 @@ class Intersects(Predicate):
                                min_m2=where.min_overlap_m2 or 0.0,
                                min_share=where.min_overlap_share or 0.0)
 
-    def quiet(self, ctx: Context, where: Where) -> Outcome | None:
+    def quiet_reach(self, where: Where, lay: IndexedLayer, site_accuracy_m: float
+                    ) -> float | None:
         """No feature within the positional accuracy: no overlap and no near miss."""
-        lay = _nothing_within(ctx, where, lambda lay: lay.accuracy_m + ctx.site.accuracy_m)
-        if lay is None:
-            return None
+        return lay.accuracy_m + site_accuracy_m
+
+    def quiet_outcome(self, where: Where, lay: IndexedLayer, reach: float) -> Outcome:
+        """Not fired, not borderline, nothing overlapped."""
         return Outcome(False, False, lay, None, 0, dict(_derived("quiet", where, lambda w: (
             _overlap_measure(0.0, 0.0, w.min_overlap_m2 or 0.0, w.min_overlap_share or 0.0)))))
 
@@ -320,16 +331,16 @@ class WithinDistance(Predicate):
         hits = sum(1 for d, _ in dists if d <= threshold)
         return Outcome(fired, borderline, lay, best_i, hits, measure)
 
-    def quiet(self, ctx: Context, where: Where) -> Outcome | None:
-        """No feature within the distance plus the positional accuracy."""
+    def quiet_reach(self, where: Where, lay: IndexedLayer, site_accuracy_m: float
+                    ) -> float | None:
+        """No feature within the distance plus the positional accuracy (computed as evaluate
+        computes it, to the last bit)."""
         assert where.distance_m is not None
-        distance = where.distance_m
+        return where.distance_m + (lay.accuracy_m + site_accuracy_m)
 
-        def reach(lay: IndexedLayer) -> float:  # as evaluate computes it, to the last bit
-            return distance + (lay.accuracy_m + ctx.site.accuracy_m)
-
-        lay = _nothing_within(ctx, where, reach)
-        return None if lay is None else _beyond(lay, where, reach(lay))
+    def quiet_outcome(self, where: Where, lay: IndexedLayer, reach: float) -> Outcome:
+        """Nothing within reach: not fired, no distance."""
+        return _beyond(lay, where, reach)
 
 
 def _beyond(lay: IndexedLayer, where: Where, reach: float) -> Outcome:

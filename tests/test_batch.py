@@ -389,3 +389,33 @@ def test_quiet_answers_equal_evaluating(engine, parcels):
             assert quick == full, (f["properties"]["id"], rule.id)
             answered += 1
     assert answered > 1000
+
+
+def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
+    """The bulk prefetch marks exactly the rules that ``Predicate.quiet`` would answer for the
+    site alone (those with a quiet reach); a site that could not be read gets nothing."""
+    from spatial.bulk import prefetch
+    from spatial.predicates import REGISTRY, Context
+
+    layers = engine.service.layers()
+    rules = engine.service.ruleset.rules
+    sites = []
+    for f in parcels[:250]:
+        try:
+            sites.append(engine.service.prepare(batch.request_for(f, batch.BatchOptions({}))[1])[0])
+        except RedlineError:
+            sites.append(None)
+    marked = 0
+    for site, pre in zip(sites, prefetch(sites, engine.service.ruleset, layers), strict=True):
+        if site is None:
+            assert not pre.quiet and not pre.hits
+            continue
+        alone = set()
+        for r in rules:
+            pred, lay = REGISTRY[r.where.predicate], layers.layers.get(r.where.layer or "")
+            if (lay is not None and pred.quiet_reach(r.where, lay, site.accuracy_m) is not None
+                    and pred.quiet(Context.create(site, layers), r.where) is not None):
+                alone.add(id(r.where))
+        assert pre.quiet == alone
+        marked += len(alone)
+    assert marked > 2000
