@@ -119,8 +119,7 @@ def screen_chunk(service: ScreeningService, features: list[Any], opts: BatchOpti
             rows.append(base)
             continue
         try:
-            doc = service.geos(engine_mod.screen, site, project, layers, service.ruleset,
-                               pre.hits, pre.quiet)
+            doc = service.geos(engine_mod.screen, site, project, layers, service.ruleset, pre)
             rows.append(row_from_doc(base, doc))
         except RedlineError as exc:
             rows.append(error_row(base, exc.code, exc.message_zh))

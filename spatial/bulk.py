@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import shapely
 
 from spatial.geodesy import farthest_lat, short_degree_m
-from spatial.layerset import LayerSet
+from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
 from spatial.nearest import CONSTRAINTS, RADII_M
 from spatial.predicates import REGISTRY
 from spatial.ruleset import RuleSet, Where
@@ -37,6 +38,9 @@ class Prefetched:
     #: ``id`` of the ``where`` of each rule with no matching feature within its quiet reach
     #: (``Predicate.quiet_reach``): those rules are answered without being evaluated
     quiet: set[int] = field(default_factory=set)
+    #: whether each layer with a coverage covers the site: (kind, None) → bool, as
+    #: ``Context.covered`` keeps it
+    covered: dict[tuple[str, float | None], bool] = field(default_factory=dict)
 
 
 def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tuple[str, float]]:
@@ -91,6 +95,13 @@ def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet
         for where, nothing in _quiet_rules(group, ruleset, layers, accuracy):
             for j in np.flatnonzero(nothing).tolist():
                 quiet[j].add(id(where))
+    known = [i for i, s in enumerate(sites) if s is not None]
+    feet = np.array([s.footprint for s in sites if s is not None], dtype=object)
+    both: dict[str, IndexedLayer | RasterLayer] = {**layers.layers, **layers.rasters}
+    for kind, lay in both.items():
+        if lay.coverage is not None and known:
+            for i, ok in zip(known, shapely.covers(lay.coverage, feet).tolist(), strict=True):
+                out[i].covered[(kind, None)] = ok
     return out
 
 

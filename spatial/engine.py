@@ -13,6 +13,7 @@ from typing import Any
 import shapely
 
 from spatial import __version__
+from spatial.bulk import Prefetched
 from spatial.geodesy import geodesic_area
 from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
 from spatial.nearest import nearest_constraints
@@ -31,14 +32,12 @@ _ATTR_ZH = {"industry": "行业代码", "nature": "建设性质",
 
 
 def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
-           hits: dict[tuple[str, float], Any] | None = None,
-           quiet_rules: set[int] | None = None) -> dict[str, Any]:
+           known: Prefetched | None = None) -> dict[str, Any]:
     """Screen a site and return the verdict document (without id, timestamps and links).
 
-    ``hits`` are index hits for the site found beforehand in bulk (spatial.bulk): the same
-    answers the rules would get by asking the index one by one; ``quiet_rules`` the ids of
-    the ``where`` of rules found in bulk to have no matching feature within their quiet reach
-    (``Predicate.quiet_reach``), which are answered as ``Predicate.quiet`` would answer them.
+    ``known`` is what a batch found out about the site beforehand in bulk (spatial.bulk):
+    index hits, rules with nothing near, layer coverage; the same answers the screening
+    would get by asking one by one.
     """
     gaps: list[dict[str, Any]] = []
     inside = _inside_coverage(site, layers, gaps)
@@ -48,9 +47,10 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
     if inside is not None:
         # Rules are judged on the part of the site the dataset covers; the rest is a gap.
         ctx = Context.create(inside, layers)
-        if inside is site:  # what was found in bulk is about the whole site
-            ctx.hits.update(hits or {})
-            ctx.quiet_rules = quiet_rules or set()
+        if known is not None and inside is site:  # what was found is about the whole site
+            ctx.hits.update(known.hits)
+            ctx.quiet_rules = known.quiet
+            ctx.covered.update(known.covered)
         districts = _districts(ctx)
         for rule, applies in _relevant(project, ruleset):
             fnd = _evaluate_rule(rule, applies, ctx, project, ruleset, districts, gaps)

@@ -54,11 +54,14 @@ RADII_M = (250.0, 1_000.0, 4_000.0, REACH_M)
 def nearest_constraints(ctx: Context) -> list[dict[str, Any]]:
     """For each constraint: distance in metres (0 = touching/inside) or None beyond REACH_M."""
     out = []
+    # features are measured on their part within this margin of the site
+    margin = degree_margin(REACH_M + 200, ctx.lat)
+    slack = edge_slack_m(ctx.site.footprint, margin, ctx.lat)
     for label, kind, flt in CONSTRAINTS:
         lay = ctx.layers.layers.get(kind)
         if lay is None:
             continue
-        best = _nearest(ctx, lay, flt)
+        best = _nearest(ctx, lay, flt, margin, slack)
         entry: dict[str, Any] = {"label_zh": label, "kind": kind, "distance_m": None,
                                  "within_m": REACH_M, "accuracy_m": lay.accuracy_m}
         if best is not None and best[0] <= REACH_M:
@@ -68,7 +71,8 @@ def nearest_constraints(ctx: Context) -> list[dict[str, Any]]:
     return out
 
 
-def _nearest(ctx: Context, lay: IndexedLayer, flt: dict[str, Any]) -> tuple[float, int] | None:
+def _nearest(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], margin: float, slack: float
+             ) -> tuple[float, int] | None:
     """The nearest matching feature within REACH_M: (metres, index), ties to the lowest index.
 
     Widening searches find a first candidate; a last search out to that candidate's distance
@@ -82,8 +86,6 @@ def _nearest(ctx: Context, lay: IndexedLayer, flt: dict[str, Any]) -> tuple[floa
     became 1.1).
     """
     site = ctx.site.footprint
-    margin = degree_margin(REACH_M + 200, ctx.lat)
-    slack = edge_slack_m(site, margin, ctx.lat)
     measured: dict[int, float] = {}
     seen: set[int] = set()  # measured, or with nothing near the site, or ruled out
 

@@ -393,7 +393,8 @@ def test_quiet_answers_equal_evaluating(engine, parcels):
 
 def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
     """The bulk prefetch marks exactly the rules that ``Predicate.quiet`` would answer for the
-    site alone (those with a quiet reach); a site that could not be read gets nothing."""
+    site alone (those with a quiet reach), and which layers cover it; a site that could not be
+    read gets nothing."""
     from spatial.bulk import prefetch
     from spatial.predicates import REGISTRY, Context
 
@@ -405,7 +406,7 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
             sites.append(engine.service.prepare(batch.request_for(f, batch.BatchOptions({}))[1])[0])
         except RedlineError:
             sites.append(None)
-    marked = 0
+    marked, answers = 0, set()
     for site, pre in zip(sites, prefetch(sites, engine.service.ruleset, layers), strict=True):
         if site is None:
             assert not pre.quiet and not pre.hits
@@ -418,4 +419,8 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
                 alone.add(id(r.where))
         assert pre.quiet == alone
         marked += len(alone)
-    assert marked > 2000
+        both = {**layers.layers, **layers.rasters}
+        assert pre.covered == {(k, None): bool(shapely.covers(lay.coverage, site.footprint))
+                               for k, lay in both.items() if lay.coverage is not None}
+        answers.update(pre.covered.values())
+    assert marked > 2000 and answers == {True, False}
