@@ -41,6 +41,8 @@ class Prefetched:
     #: whether each layer with a coverage covers the site: (kind, None) → bool, as
     #: ``Context.covered`` keeps it
     covered: dict[tuple[str, float | None], bool] = field(default_factory=dict)
+    #: whether the dataset coverage (the admin districts) covers the whole site
+    inside: bool | None = None
 
 
 def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tuple[str, float]]:
@@ -102,6 +104,9 @@ def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet
         if lay.coverage is not None and known:
             for i, ok in zip(known, shapely.covers(lay.coverage, feet).tolist(), strict=True):
                 out[i].covered[(kind, None)] = ok
+    if layers.coverage is not None and known:
+        for i, ok in zip(known, shapely.covers(layers.coverage, feet).tolist(), strict=True):
+            out[i].inside = ok
     return out
 
 

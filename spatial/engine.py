@@ -40,7 +40,7 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
     would get by asking one by one.
     """
     gaps: list[dict[str, Any]] = []
-    inside = _inside_coverage(site, layers, gaps)
+    inside = site if known is not None and known.inside else _inside_coverage(site, layers, gaps)
     findings: list[dict[str, Any]] = []
     districts: list[dict[str, Any]] = []
     nearest: list[dict[str, Any]] = []

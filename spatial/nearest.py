@@ -95,6 +95,10 @@ def _nearest(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], margin: float
             return
         seen.update(new)
         parts = clip_near(lay.geoms[new], site, margin)
+        if len(new) == 1 and not measured:  # nothing to rule out: measure it if it is near
+            if not parts[0].is_empty:
+                measured[new[0]] = nearest_distance(ctx.frame, ctx.site_local, parts[0])[0]
+            return
         apart = shapely.distance(site, parts)  # degrees; NaN for nothing near the site
         for k in np.argsort(apart, kind="stable").tolist():
             if np.isnan(apart[k]) or (measured and apart[k] > degree_margin(

@@ -393,8 +393,8 @@ def test_quiet_answers_equal_evaluating(engine, parcels):
 
 def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
     """The bulk prefetch marks exactly the rules that ``Predicate.quiet`` would answer for the
-    site alone (those with a quiet reach), and which layers cover it; a site that could not be
-    read gets nothing."""
+    site alone (those with a quiet reach), which layers cover it, and whether the dataset does;
+    a site that could not be read gets nothing."""
     from spatial.bulk import prefetch
     from spatial.predicates import REGISTRY, Context
 
@@ -423,4 +423,5 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
         assert pre.covered == {(k, None): bool(shapely.covers(lay.coverage, site.footprint))
                                for k, lay in both.items() if lay.coverage is not None}
         answers.update(pre.covered.values())
+        assert pre.inside == bool(shapely.covers(layers.coverage, site.footprint))
     assert marked > 2000 and answers == {True, False}
