@@ -4,9 +4,13 @@ A single screening asks each layer's index once per distinct reach (0 m for over
 distance plus accuracies for ``within_distance``, the accuracy for near misses, 10 km for the
 ``nearest`` block). For a batch the same questions are asked for all sites in one vectorised
 ``STRtree.query`` with a per-site distance, and the answers are handed to each screening
-(``engine.screen(..., hits=...)``). The per-site reach in degrees is computed exactly as the
+(``engine.screen(..., known=...)``). The per-site reach in degrees is computed exactly as the
 single screening computes it, so the candidate sets — and therefore the results — are identical.
 A question missing from the plan is simply asked later by the screening itself.
+
+From the same answers, array operations over the whole chunk find which rules have nothing near
+each site (answered without evaluating them), and one ``covers`` call per layer tells which
+layers' data cover each site.
 """
 
 from __future__ import annotations
@@ -66,8 +70,8 @@ def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tupl
 
 def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet
              ) -> list[Prefetched]:
-    """Index hits and quiet rules per site (empty for a missing site), one bulk query per
-    question.
+    """Index hits, quiet rules and layer coverage per site (empty for a missing site), one
+    bulk query per question.
 
     The ``nearest`` block's widening search is followed for each site: a radius is asked only
     for the sites that had no matching feature within the previous one.
