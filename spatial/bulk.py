@@ -24,7 +24,7 @@ import numpy as np
 import shapely
 
 from spatial.geodesy import farthest_lat, short_degree_m
-from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
+from spatial.layerset import LayerSet
 from spatial.nearest import CONSTRAINTS, RADII_M
 from spatial.predicates import REGISTRY
 from spatial.ruleset import RuleSet, Where
@@ -103,13 +103,16 @@ def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet
                 quiet[j].add(id(where))
     known = [i for i, s in enumerate(sites) if s is not None]
     feet = np.array([s.footprint for s in sites if s is not None], dtype=object)
-    both: dict[str, IndexedLayer | RasterLayer] = {**layers.layers, **layers.rasters}
-    for kind, lay in both.items():
+
+    def covers(coverage: Any) -> list[tuple[int, bool]]:  # (site index, whether covered)
+        return list(zip(known, shapely.covers(coverage, feet).tolist(), strict=True))
+
+    for kind, lay in layers.every.items():
         if lay.coverage is not None and known:
-            for i, ok in zip(known, shapely.covers(lay.coverage, feet).tolist(), strict=True):
+            for i, ok in covers(lay.coverage):
                 out[i].covered[(kind, None)] = ok
     if layers.coverage is not None and known:
-        for i, ok in zip(known, shapely.covers(layers.coverage, feet).tolist(), strict=True):
+        for i, ok in covers(layers.coverage):
             out[i].inside = ok
     return out
 
@@ -130,10 +133,7 @@ def _quiet_rules(group: _Group, ruleset: RuleSet, layers: LayerSet, accuracy: fl
         key = (lay.kind, id(w.filter), float(reach))
         nothing = seen.get(key)
         if nothing is None:
-            pos, hit = group.pairs[(lay.kind, float(reach))]
-            has = np.zeros(len(group.feet), dtype=bool)
-            has[pos[lay.mask(w.filter)[hit]]] = True
-            nothing = seen[key] = ~has
+            nothing = seen[key] = ~group.matched(lay.kind, float(reach), lay.mask(w.filter))
         out.append((w, nothing))
     return out
 
@@ -163,13 +163,17 @@ class _Group:
         for j, pos in enumerate(which):
             self.hits[pos][(kind, reach)] = hit[bounds[j]:bounds[j + 1]]
 
-    def all_matched(self, kind: str, reach: float, masks: list[np.ndarray]) -> np.ndarray:
-        """Per site: whether every mask has a matching feature among its (kind, reach) hits
+    def matched(self, kind: str, reach: float, mask: np.ndarray) -> np.ndarray:
+        """Per site: whether a feature matching ``mask`` is among its (kind, reach) hits
         (False for sites that question was not asked about)."""
         pos, hit = self.pairs[(kind, reach)]
+        has = np.zeros(len(self.feet), dtype=bool)
+        has[pos[mask[hit]]] = True
+        return has
+
+    def all_matched(self, kind: str, reach: float, masks: list[np.ndarray]) -> np.ndarray:
+        """Per site: whether every mask has a matching feature among its (kind, reach) hits."""
         out = np.ones(len(self.feet), dtype=bool)
         for m in masks:
-            has = np.zeros(len(self.feet), dtype=bool)
-            has[pos[m[hit]]] = True
-            out &= has
+            out &= self.matched(kind, reach, m)
         return out

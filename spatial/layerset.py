@@ -142,10 +142,14 @@ class LayerSet:
     rasters: dict[str, RasterLayer] = field(default_factory=dict)
 
     @property
+    def every(self) -> dict[str, IndexedLayer | RasterLayer]:
+        """Every layer of the set, vector and raster, by kind."""
+        return {**self.layers, **self.rasters}
+
+    @property
     def key(self) -> tuple[tuple[str, str], ...]:
         """The (kind, version) pairs that identify this set."""
-        both: dict[str, IndexedLayer | RasterLayer] = {**self.layers, **self.rasters}
-        return tuple(sorted((k, v.version.version) for k, v in both.items()))
+        return tuple(sorted((k, v.version.version) for k, v in self.every.items()))
 
     def public(self) -> list[dict[str, Any]]:
         """The ``layers`` block of a verdict document (a new list; the entries are shared by
@@ -154,12 +158,11 @@ class LayerSet:
 
     @cached_property
     def _public(self) -> tuple[dict[str, Any], ...]:
-        both: dict[str, IndexedLayer | RasterLayer] = {**self.layers, **self.rasters}
         return tuple(
             {"kind": k, "version": lay.version.version, "sha256": lay.version.sha256,
              "demo": lay.version.meta.demo, "accuracy_m": lay.accuracy_m,
              "title": lay.version.meta.title}
-            for k, lay in sorted(both.items())
+            for k, lay in sorted(self.every.items())
         )
 
 

@@ -281,6 +281,17 @@ def test_stress_generator_is_seeded_valid_and_realistic():
     assert p1 == stressdata.parcels(300, seed=9) and len(p1["features"]) == 300
 
 
+def read_sites(engine, features):
+    """Each feature's screenable site, as a batch reads it; None for one it refuses."""
+    out = []
+    for f in features:
+        try:
+            out.append(engine.service.prepare(batch.request_for(f, batch.BatchOptions({}))[1])[0])
+        except RedlineError:
+            out.append(None)
+    return out
+
+
 def test_nearest_search_equals_measuring_every_feature_within_10_km(engine, parcels):
     """The widening nearest search reports what measuring every candidate would."""
     from spatial.geodesy import degree_margin, nearest_distance
@@ -289,10 +300,8 @@ def test_nearest_search_equals_measuring_every_feature_within_10_km(engine, parc
 
     layers = engine.service.layers()
     checked = 0
-    for f in parcels[:150]:
-        try:
-            site, _ = engine.service.prepare(batch.request_for(f, batch.BatchOptions({}))[1])
-        except RedlineError:
+    for f, site in zip(parcels[:150], read_sites(engine, parcels[:150]), strict=True):
+        if site is None:
             continue
         ctx = Context.create(site, layers)
         got = {e["label_zh"]: (e["distance_m"], (e.get("feature") or {}).get("index"))
@@ -374,10 +383,8 @@ def test_quiet_answers_equal_evaluating(engine, parcels):
 
     layers = engine.service.layers()
     answered = 0
-    for f in parcels[:300]:
-        try:
-            site, _ = engine.service.prepare(batch.request_for(f, batch.BatchOptions({}))[1])
-        except RedlineError:
+    for f, site in zip(parcels[:300], read_sites(engine, parcels[:300]), strict=True):
+        if site is None:
             continue
         for rule in engine.service.ruleset.rules:
             ctx = Context.create(site, layers)
@@ -400,12 +407,7 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
 
     layers = engine.service.layers()
     rules = engine.service.ruleset.rules
-    sites = []
-    for f in parcels[:250]:
-        try:
-            sites.append(engine.service.prepare(batch.request_for(f, batch.BatchOptions({}))[1])[0])
-        except RedlineError:
-            sites.append(None)
+    sites = read_sites(engine, parcels[:250])
     marked, answers = 0, set()
     for site, pre in zip(sites, prefetch(sites, engine.service.ruleset, layers), strict=True):
         if site is None:
@@ -419,9 +421,8 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
                 alone.add(id(r.where))
         assert pre.quiet == alone
         marked += len(alone)
-        both = {**layers.layers, **layers.rasters}
         assert pre.covered == {(k, None): bool(shapely.covers(lay.coverage, site.footprint))
-                               for k, lay in both.items() if lay.coverage is not None}
+                               for k, lay in layers.every.items() if lay.coverage is not None}
         answers.update(pre.covered.values())
         assert pre.inside == bool(shapely.covers(layers.coverage, site.footprint))
     assert marked > 2000 and answers == {True, False}
