@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,28 @@ def test_activation_and_rollback_change_the_active_set(tmp_path):
     assert set2.key != set1.key and set1.layers["eco_redline"].attrs[0]["name"] == "甲"
     store.activate("eco_redline", v1.version, actor="t")  # rollback
     assert cache.active() is set1  # the indexed set is reused, not rebuilt
+
+
+def test_indexed_layers_are_kept_out_of_the_collectors_walks(tmp_path):
+    """Full collections must not walk a built set's geometries (100 000 on the stress set:
+    a 45 ms pause per collection); an evicted set is still freed."""
+    store = LayerStore(tmp_path / "home")
+    cache = LayerSetCache(store, size=1)
+    store.import_file("eco_redline", _geojson(tmp_path / "1.geojson",
+                      [(SQ, {"name": "甲", "code": "1"})]), META, loaded_by="t", activate=True)
+    try:
+        first = cache.active()
+        geom = first.layers["eco_redline"].geoms[0]
+        assert gc.is_tracked(geom) and not any(o is geom for o in gc.get_objects())
+        gone = weakref.ref(first)
+        del first
+        v2 = store.import_file("eco_redline", _geojson(tmp_path / "2.geojson",
+                               [(SQ2, {"name": "乙", "code": "2"})]), META, loaded_by="t")
+        store.activate("eco_redline", v2.version, actor="t")
+        cache.active()  # evicts the first set (size=1)
+        assert gone() is None
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.parametrize(("props", "message"), [
