@@ -21,8 +21,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from spatial import engine as engine_mod
 from spatial.archive import extract_zip
 from spatial.bulk import prefetch
@@ -76,9 +74,8 @@ def row_from_doc(base: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
             "restrict_rules": [f["rule_id"] for f in doc["findings"] if f["verdict"] == "restrict"],
             "not_evaluated": [g["code"] for g in doc["not_evaluated"]],
             "nearest_m": {n["label_zh"]: n["distance_m"] for n in doc.get("nearest", [])},
-            "area_m2": doc["site"]["area_m2"],
-            # plain JSON (lists, not tuples): rows read back from a job or Dask compare equal
-            "geometry": orjson.loads(orjson.dumps(doc["site"]["geometry"]))}
+            # plain JSON (Site.as_dict): rows read back from a job or Dask compare equal
+            "area_m2": doc["site"]["area_m2"], "geometry": doc["site"]["geometry"]}
 
 
 def error_row(base: dict[str, Any], code: str, message: str) -> dict[str, Any]:

@@ -47,6 +47,9 @@ class Prefetched:
     covered: dict[tuple[str, float | None], bool] = field(default_factory=dict)
     #: whether the dataset coverage (the admin districts) covers the whole site
     inside: bool | None = None
+    #: per ``nearest.CONSTRAINTS`` entry: the first radius index with a matching feature, or
+    #: None for none within the last radius (``Context.nearest_from``)
+    nearest_from: dict[int, int | None] = field(default_factory=dict)
 
 
 def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tuple[str, float]]:
@@ -88,15 +91,24 @@ def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet
         for kind, reach in sorted(plan(ruleset, layers, accuracy)):
             group.ask(layers, kind, reach, everyone)
         for kind in sorted({k for _, k, _ in CONSTRAINTS if k in layers.layers}):
-            masks = [layers.layers[kind].mask(flt) for _, k, flt in CONSTRAINTS if k == kind]
+            which = [c for c, (_, k, _) in enumerate(CONSTRAINTS) if k == kind]
+            masks = [layers.layers[kind].mask(CONSTRAINTS[c][2]) for c in which]
+            first = np.full((len(which), len(members)), -1)  # radius index of the first match
             waiting = everyone
             for r, radius in enumerate(RADII_M):
                 if r > 0:  # still searching: no matching feature within the previous radius
-                    waiting = waiting[~group.all_matched(kind, RADII_M[r - 1], masks)[waiting]]
+                    waiting = waiting[(first[:, waiting] < 0).any(axis=0)]
                 if not len(waiting):
                     break
                 if (kind, radius) not in group.pairs:  # not asked of everyone by the plan
                     group.ask(layers, kind, radius, waiting)
+                for row, m in zip(first, masks, strict=True):
+                    now = np.zeros(len(members), dtype=bool)
+                    now[waiting] = group.matched(kind, radius, m)[waiting]
+                    row[now & (row < 0)] = r
+            for c, radii in zip(which, first.tolist(), strict=True):
+                for j, r in enumerate(radii):
+                    out[members[j]].nearest_from[c] = r if r >= 0 else None
         quiet = [out[i].quiet for i in members]
         for where, nothing in _quiet_rules(group, ruleset, layers, accuracy):
             for j in np.flatnonzero(nothing).tolist():
@@ -170,10 +182,3 @@ class _Group:
         has = np.zeros(len(self.feet), dtype=bool)
         has[pos[mask[hit]]] = True
         return has
-
-    def all_matched(self, kind: str, reach: float, masks: list[np.ndarray]) -> np.ndarray:
-        """Per site: whether every mask has a matching feature among its (kind, reach) hits."""
-        out = np.ones(len(self.feet), dtype=bool)
-        for m in masks:
-            out &= self.matched(kind, reach, m)
-        return out

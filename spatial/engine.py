@@ -8,6 +8,7 @@ forbid > restrict > pass. Advisory findings never change the overall verdict.
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 from typing import Any
 
 import shapely
@@ -51,6 +52,7 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
             ctx.hits.update(known.hits)
             ctx.quiet_rules = known.quiet
             ctx.covered.update(known.covered)
+            ctx.nearest_from = known.nearest_from
         districts = _districts(ctx)
         for rule, applies in _relevant(project, ruleset):
             fnd = _evaluate_rule(rule, applies, ctx, project, ruleset, districts, gaps)
@@ -235,9 +237,15 @@ def _scoped(ctx: Context, adcodes: tuple[str, ...]) -> Context:
 
 
 def _incomplete(rule: Rule, lay: IndexedLayer | RasterLayer) -> dict[str, Any]:
-    return _gap(rule.id, "layer_incomplete",
-                f"图层“{lay.version.meta.title}”在场址处不完整(数据仅覆盖部分区县)",
-                f"Layer {lay.kind} does not cover the site")
+    return {**_incomplete_gap(rule.id, lay.kind, lay.version.meta.title)}
+
+
+@lru_cache(maxsize=1024)
+def _incomplete_gap(rule_id: str, kind: str, title: str) -> dict[str, Any]:
+    """The gap for a layer that does not cover the site (a parcel has a dozen: built once;
+    ``_incomplete`` hands out copies)."""
+    return _gap(rule_id, "layer_incomplete", f"图层“{title}”在场址处不完整(数据仅覆盖部分区县)",
+                f"Layer {kind} does not cover the site")
 
 
 def _layer_covers(ctx: Context, lay: IndexedLayer | RasterLayer, rule: Rule) -> bool:

@@ -106,12 +106,19 @@ class LocalFrame:
         return shapely.transform(geom, self._inv)
 
     def _fwd(self, coords: np.ndarray) -> np.ndarray:
-        x, y = self.forward.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
+        return _transformed(self.forward, coords)
 
     def _inv(self, coords: np.ndarray) -> np.ndarray:
-        x, y = self.inverse.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
+        return _transformed(self.inverse, coords)
+
+
+def _transformed(transformer: Transformer, coords: np.ndarray) -> np.ndarray:
+    """(n, 2) coordinates through a transformer: x and y copied once into contiguous rows and
+    transformed in place (pyproj copies strided columns itself, and the result is stacked
+    again; this way: 16 → 14 µs for a 70-vertex feature, the same numbers)."""
+    xy = np.array(coords.T, dtype=np.float64, order="C")  # always a copy: never the input
+    transformer.transform(xy[0], xy[1], inplace=True)
+    return xy.T
 
 
 # pyproj Transformers must not be shared between threads (the service screens in a thread

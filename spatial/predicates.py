@@ -58,6 +58,10 @@ class Context:
     covered: dict[tuple[str, float | None], bool] = field(default_factory=dict)
     #: ``id`` of the ``where`` of rules a batch found quiet in bulk (spatial.bulk)
     quiet_rules: set[int] = field(default_factory=set)
+    #: per entry of ``nearest.CONSTRAINTS`` (by position): the first search radius (index into
+    #: ``nearest.RADII_M``) with a matching feature, None for none within the last; found by
+    #: a batch in bulk, so the nearest search skips the radii known to be empty
+    nearest_from: dict[int, int | None] = field(default_factory=dict)
 
     @classmethod
     def create(cls, site: Site, layers: LayerSet) -> Context:

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -70,12 +71,12 @@ class Site:
 
 
 def polygon_json(geom: BaseGeometry) -> dict[str, Any]:
-    """GeoJSON of a geometry as ``shapely.geometry.mapping`` gives it, with lists for tuples
-    (the same JSON); a (Multi)Polygon is read ring by ring from coordinate arrays, not point
-    by point (a fifth of the time)."""
+    """GeoJSON of a geometry as ``shapely.geometry.mapping`` gives it, as plain JSON values
+    (lists for tuples: what reading the JSON back gives); a (Multi)Polygon is read ring by
+    ring from coordinate arrays, not point by point (a fifth of the time)."""
     kind = geom.geom_type
     if kind not in ("Polygon", "MultiPolygon") or geom.is_empty or shapely.has_z(geom):
-        return dict(mapping(geom))  # heights are kept as given
+        return orjson.loads(orjson.dumps(mapping(geom)))  # heights are kept as given
     polys = [geom] if kind == "Polygon" else list(shapely.get_parts(geom))
     coords = [[shapely.get_coordinates(p).tolist()] if not shapely.get_num_interior_rings(p)
               else [shapely.get_coordinates(r).tolist() for r in shapely.get_rings(p)]

@@ -400,15 +400,17 @@ def test_quiet_answers_equal_evaluating(engine, parcels):
 
 def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
     """The bulk prefetch marks exactly the rules that ``Predicate.quiet`` would answer for the
-    site alone (those with a quiet reach), which layers cover it, and whether the dataset does;
-    a site that could not be read gets nothing."""
+    site alone (those with a quiet reach), which layers cover it, whether the dataset does, and
+    the first nearest-search radius holding a matching feature; a site that could not be read
+    gets nothing."""
     from spatial.bulk import prefetch
+    from spatial.nearest import CONSTRAINTS, RADII_M
     from spatial.predicates import REGISTRY, Context
 
     layers = engine.service.layers()
     rules = engine.service.ruleset.rules
     sites = read_sites(engine, parcels[:250])
-    marked, answers = 0, set()
+    marked, answers, starts = 0, set(), set()
     for site, pre in zip(sites, prefetch(sites, engine.service.ruleset, layers), strict=True):
         if site is None:
             assert not pre.quiet and not pre.hits
@@ -425,4 +427,12 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
                                for k, lay in layers.every.items() if lay.coverage is not None}
         answers.update(pre.covered.values())
         assert pre.inside == bool(shapely.covers(layers.coverage, site.footprint))
+        ctx = Context.create(site, layers)
+        first = {c: next((r for r, radius in enumerate(RADII_M)
+                          if len(ctx.candidates(layers.layers[kind], site.footprint, flt, radius))),
+                         None)
+                 for c, (_, kind, flt) in enumerate(CONSTRAINTS) if kind in layers.layers}
+        assert pre.nearest_from == first
+        starts.update(first.values())
     assert marked > 2000 and answers == {True, False}
+    assert starts == {None, *range(len(RADII_M))}
