@@ -111,6 +111,13 @@ class Context:
         return lay
 
     @cached_property
+    def witness_xy(self) -> np.ndarray:
+        """The site's centroid and vertices in the local frame (points to try first when
+        asking whether the site reaches some distance into a feature)."""
+        return np.vstack([shapely.get_coordinates(self.site_local.centroid),
+                          shapely.get_coordinates(self.site_local)])
+
+    @cached_property
     def lat(self) -> float:
         """The site's latitude farthest from the equator (degree margins must hold everywhere)."""
         return farthest_lat(self.site.footprint)
@@ -221,6 +228,26 @@ def _local_feature(ctx: Context, geom: BaseGeometry, margin_m: float) -> BaseGeo
     return shapely.make_valid(ctx.frame.to_local(clipped))
 
 
+def _reaches_inside(ctx: Context, feature: BaseGeometry, acc: float) -> bool:
+    """Whether some of the site lies more than ``acc`` metres inside ``feature``: whether the
+    site meets the feature shrunk by ``acc``.
+
+    Cheap tests first: the site deep inside; then a witness, the site's centroid or a vertex
+    inside the feature and farther than ``acc`` from its edge (such a point lies in the
+    shrunk feature, which the buffer below approximates from outside, so both agree); only
+    without one is the feature shrunk (a negative buffer: ~250 µs for a 60-vertex red-line
+    patch, against ~40 µs for the witness test, which settles about 4 in 5 of them).
+    """
+    if ctx.deep_inside(feature, acc):
+        return True
+    local = _local_feature(ctx, feature, acc)
+    xy = ctx.witness_xy
+    inside = shapely.contains_xy(local, xy[:, 0], xy[:, 1])
+    if inside.any() and not shapely.dwithin(local.boundary, shapely.points(xy[inside]), acc).all():
+        return True
+    return bool(ctx.site_local.intersects(local.buffer(-acc)))
+
+
 def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_ll: BaseGeometry,
                     *, min_m2: float = 0.0, min_share: float = 0.0) -> Outcome:
     """Shared logic of ``intersects`` and ``inside_district``."""
@@ -247,11 +274,8 @@ def overlap_outcome(ctx: Context, lay: IndexedLayer, flt: dict[str, Any], site_l
     measure = _overlap_measure(total, share, min_m2, min_share)
     if fired:
         best = max(areas, key=lambda t: t[1])[0]
-        borderline = acc > 0 and not any(
-            ctx.deep_inside(lay.geoms[i], acc)
-            or ctx.site_local.intersects(_local_feature(ctx, lay.geoms[i], acc).buffer(-acc))
-            for i, _ in areas
-        )
+        borderline = acc > 0 and not any(_reaches_inside(ctx, lay.geoms[i], acc)
+                                         for i, _ in areas)
         return Outcome(True, borderline, lay, best, len(areas), measure)
     near = (ctx.candidates(lay, site_ll, flt, acc) if acc
             else np.empty(0, dtype=int))

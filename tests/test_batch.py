@@ -436,3 +436,25 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
         starts.update(first.values())
     assert marked > 2000 and answers == {True, False}
     assert starts == {None, *range(len(RADII_M))}
+
+
+def test_reaching_into_a_feature_is_decided_as_by_shrinking_it(engine, parcels):
+    """Whether an overlap is more than the positional accuracy deep (not borderline): the
+    witness shortcut gives the answer of shrinking the feature, for every parcel and every
+    polygon feature it overlaps."""
+    from spatial.predicates import Context, _local_feature, _reaches_inside
+
+    layers = engine.service.layers()
+    seen = []
+    for site in (s for s in read_sites(engine, parcels) if s is not None):
+        ctx = Context.create(site, layers)
+        for lay in layers.layers.values():
+            acc = lay.accuracy_m + site.accuracy_m
+            for i in lay.query(site.footprint):
+                if shapely.get_dimensions(lay.geoms[i]) != 2:
+                    continue
+                shrunk = ctx.site_local.intersects(
+                    _local_feature(ctx, lay.geoms[i], acc).buffer(-acc))
+                assert _reaches_inside(ctx, lay.geoms[i], acc) == shrunk, (lay.kind, int(i))
+                seen.append(shrunk)
+    assert len(seen) > 200 and 0 < sum(seen) < len(seen)
