@@ -68,6 +68,26 @@ def test_37_percent_on_class_3_with_partial_cells():
     assert cells.total_m2 == pytest.approx(geodesic_area(site), rel=1e-4)  # metres, not degrees
 
 
+def test_small_raster_read_whole_gives_the_cells_of_windowed_reads(monkeypatch):
+    """Rasters up to WHOLE_MAX_CELLS are read once and sliced: the same values, nodata and
+    cell areas as reading each site's window from the file."""
+    from spatial import zonal
+
+    rng = np.random.default_rng(3)
+    data = rng.integers(0, 5, size=(10, 10)).astype(np.uint8)  # 0 = nodata
+    lay = raster_layer("eco_importance", data)
+    sites = [cell_box(1.3, 2.4, 8.6, 7.8), cell_box(0, 0, 1, 1), cell_box(6.5, 8.2, 9.9, 9.9)]
+    whole = [zonal_cells(lay.dataset, s) for s in sites]
+    monkeypatch.setattr(zonal, "WHOLE_MAX_CELLS", 0)
+    monkeypatch.setattr(zonal, "_ROW_AREAS", {})
+    windowed = [zonal_cells(lay.dataset, s) for s in sites]
+    for a, b in zip(whole, windowed, strict=True):
+        assert a is not None and b is not None
+        for field in ("values", "valid", "area_m2"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert any((~c.valid).any() for c in whole if c is not None)
+
+
 def test_cell_areas_are_true_metres_and_shrink_with_latitude():
     data = np.ones((10, 10), dtype=np.uint8)
     lay = raster_layer("eco_importance", data)
