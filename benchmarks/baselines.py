@@ -45,7 +45,7 @@ DEBIAN_PACKAGES = ["postgresql-15", "postgresql-15-postgis-3", "gdal-bin"]
 def questions(service: ScreeningService) -> list[tuple[str, float]]:
     """The (layer, reach) checks one screening makes (site accuracy 0)."""
     layers = service.layers()
-    return sorted(plan(service.ruleset, layers, 0.0))
+    return sorted(plan(service.ruleset.rules, layers, 0.0))
 
 
 # -- (a) naive geopandas ----------------------------------------------------------------------

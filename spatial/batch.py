@@ -108,7 +108,8 @@ def screen_chunk(service: ScreeningService, features: list[Any], opts: BatchOpti
                                        f"该地块读取出错({type(exc).__name__})，其余地块不受影响"),
                              None, None))
     # the layers' prepared geometries are shared with concurrent requests: under the lock
-    known = service.geos(prefetch, [p[2] for p in prepared], service.ruleset, layers)
+    rules = engine_mod.rules_for([p[1] for p in prepared if p[1] is not None], service.ruleset)
+    known = service.geos(prefetch, [p[2] for p in prepared], rules, layers)
     rows = []
     for (base, project, site), pre in zip(prepared, known, strict=True):
         if site is None:

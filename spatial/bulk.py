@@ -27,7 +27,7 @@ from spatial.geodesy import farthest_lat, short_degree_m
 from spatial.layerset import LayerSet
 from spatial.nearest import CONSTRAINTS, RADII_M
 from spatial.predicates import REGISTRY
-from spatial.ruleset import RuleSet, Where
+from spatial.ruleset import Rule, Where
 from spatial.site import Site
 
 Hits = dict[tuple[str, float], np.ndarray]
@@ -52,10 +52,12 @@ class Prefetched:
     nearest_from: dict[int, int | None] = field(default_factory=dict)
 
 
-def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tuple[str, float]]:
-    """The (layer kind, reach in metres) questions a screening will ask about its footprint."""
+def plan(rules: Sequence[Rule], layers: LayerSet, site_accuracy_m: float
+         ) -> set[tuple[str, float]]:
+    """The (layer kind, reach in metres) questions screening with ``rules`` asks about a
+    site's footprint."""
     out: set[tuple[str, float]] = {("admin_district", 0.0)}
-    for rule in ruleset.rules:
+    for rule in rules:
         w = rule.where
         admin = "admin_district" if w.predicate == "inside_district" else None
         for kind in (w.layer, w.minus.layer if w.minus else None, admin):
@@ -71,7 +73,7 @@ def plan(ruleset: RuleSet, layers: LayerSet, site_accuracy_m: float) -> set[tupl
     return out
 
 
-def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet
+def prefetch(sites: Sequence[Site | None], rules: Sequence[Rule], layers: LayerSet
              ) -> list[Prefetched]:
     """Index hits, quiet rules and layer coverage per site (empty for a missing site), one
     bulk query per question.
@@ -88,7 +90,7 @@ def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet
         group = _Group([out[i].hits for i in members],
                        [s.footprint for s in (sites[i] for i in members) if s is not None])
         everyone = np.arange(len(members))
-        for kind, reach in sorted(plan(ruleset, layers, accuracy)):
+        for kind, reach in sorted(plan(rules, layers, accuracy)):
             group.ask(layers, kind, reach, everyone)
         for kind in sorted({k for _, k, _ in CONSTRAINTS if k in layers.layers}):
             which = [c for c, (_, k, _) in enumerate(CONSTRAINTS) if k == kind]
@@ -110,7 +112,7 @@ def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet
                 for j, r in enumerate(radii):
                     out[members[j]].nearest_from[c] = r if r >= 0 else None
         quiet = [out[i].quiet for i in members]
-        for where, nothing in _quiet_rules(group, ruleset, layers, accuracy):
+        for where, nothing in _quiet_rules(group, rules, layers, accuracy):
             for j in np.flatnonzero(nothing).tolist():
                 quiet[j].add(id(where))
     known = [i for i, s in enumerate(sites) if s is not None]
@@ -129,13 +131,13 @@ def prefetch(sites: Sequence[Site | None], ruleset: RuleSet, layers: LayerSet
     return out
 
 
-def _quiet_rules(group: _Group, ruleset: RuleSet, layers: LayerSet, accuracy: float
+def _quiet_rules(group: _Group, rules: Sequence[Rule], layers: LayerSet, accuracy: float
                  ) -> list[tuple[Where, np.ndarray]]:
     """For each rule with a quiet reach whose question the plan asked: per site of the group,
     whether no feature matching the rule's filter lies within that reach."""
     out = []
     seen: dict[tuple[str, int, float], np.ndarray] = {}
-    for rule in ruleset.rules:
+    for rule in rules:
         w = rule.where
         lay = layers.layers.get(w.layer) if w.layer else None
         reach = (REGISTRY[w.predicate].quiet_reach(w, lay, accuracy) if lay is not None

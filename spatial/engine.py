@@ -8,6 +8,7 @@ forbid > restrict > pass. Advisory findings never change the overall verdict.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -169,6 +170,13 @@ def _relevant(project: Project, ruleset: RuleSet) -> tuple[tuple[Rule, bool | No
         hit = _RELEVANT[key] = (ruleset, tuple(
             (r, a) for r, a in pairs if a is True or (a is None and r.verdict != "advisory")))
     return hit[1]
+
+
+def rules_for(projects: Iterable[Project], ruleset: RuleSet) -> tuple[Rule, ...]:
+    """The rules that may concern any of ``projects`` (those ``screen`` evaluates for them),
+    in rule-set order: what a batch asks the layers about in bulk."""
+    wanted = {id(r) for p in projects for r, _ in _relevant(p, ruleset)}
+    return tuple(r for r in ruleset.rules if id(r) in wanted)
 
 
 def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Project,

@@ -411,7 +411,7 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
     rules = engine.service.ruleset.rules
     sites = read_sites(engine, parcels[:250])
     marked, answers, starts = 0, set(), set()
-    for site, pre in zip(sites, prefetch(sites, engine.service.ruleset, layers), strict=True):
+    for site, pre in zip(sites, prefetch(sites, engine.service.ruleset.rules, layers), strict=True):
         if site is None:
             assert not pre.quiet and not pre.hits
             continue
