@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
 from shapely.geometry import LineString, box
 
 from spatial.engine import compose, screen
@@ -92,6 +93,17 @@ def test_near_miss_within_accuracy_is_borderline_restrict_not_pass():
 def test_marginal_overlap_within_accuracy_is_flagged():
     """Overlapping the red line by 10 m when it is known to ±50 m: forbid, flagged borderline."""
     doc = run([RED], box(-14_010, -50, -13_910, 50), redline(acc=50))
+    assert doc["verdict"] == "forbid" and doc["findings"][0]["borderline"]
+
+
+def test_concave_site_whose_centre_is_deep_inside_but_its_overlap_is_not_is_borderline():
+    """A C-shaped site around the red line: its centroid lies 189 m inside, but the site
+    itself only reaches 10 m in (its arms run along two edges) against ±50 m accuracy."""
+    site = shapely.union_all([box(-16_100, -1_200, -13_900, -1_100),  # the bar, outside
+                              box(-16_100, -1_200, -15_990, 100),     # left arm, 10 m in
+                              box(-14_010, -1_200, -13_900, 100)])    # right arm, 10 m in
+    assert synth.square(-15_000, 0, 1000).contains(site.centroid)
+    doc = run([RED], site, redline(acc=50))
     assert doc["verdict"] == "forbid" and doc["findings"][0]["borderline"]
 
 
