@@ -39,6 +39,11 @@ class MissingLayer(Exception):
         self.kind = kind
 
 
+#: at most this many of a site's vertices are tried as witnesses (``_reaches_inside``): each
+#: is measured against the feature's edge, so a 100 000-vertex corridor must not try them all
+WITNESS_VERTICES = 64
+
+
 @dataclass
 class Context:
     """Per-screening state shared by all predicates: the site in both frames and a memo."""
@@ -115,8 +120,10 @@ class Context:
         """Points of the site in the local frame, to try first when asking whether the site
         reaches some distance into a feature: a point inside it (not the centroid, which a
         concave or multi-part site may not contain) and its vertices."""
+        xy = shapely.get_coordinates(self.site_local)
+        step = -(-len(xy) // WITNESS_VERTICES)  # a long corridor: every step-th vertex
         return np.vstack([shapely.get_coordinates(self.site_local.representative_point()),
-                          shapely.get_coordinates(self.site_local)])
+                          xy[::step]])
 
     @cached_property
     def lat(self) -> float:
@@ -242,10 +249,12 @@ def _reaches_inside(ctx: Context, feature: BaseGeometry, acc: float) -> bool:
     if ctx.deep_inside(feature, acc):
         return True
     local = _local_feature(ctx, feature, acc)
-    xy = ctx.witness_xy
-    inside = shapely.contains_xy(local, xy[:, 0], xy[:, 1])
-    if inside.any() and not shapely.dwithin(local.boundary, shapely.points(xy[inside]), acc).all():
-        return True
+    if local.geom_type in ("Polygon", "MultiPolygon"):  # a line or a collection: no witness
+        xy = ctx.witness_xy
+        inside = shapely.contains_xy(local, xy[:, 0], xy[:, 1])
+        if inside.any() and not shapely.dwithin(local.boundary, shapely.points(xy[inside]),
+                                                acc).all():
+            return True
     return bool(ctx.site_local.intersects(local.buffer(-acc)))
 
 

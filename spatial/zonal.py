@@ -99,7 +99,9 @@ def _read(ds: rasterio.io.DatasetReader, win: Window) -> np.ma.MaskedArray:
     if ds.width * ds.height > WHOLE_MAX_CELLS:
         return ds.read(1, window=win, masked=True)
     band = _BANDS.get(ds.name)
-    if band is None:
+    if band is not None:
+        _BANDS.move_to_end(ds.name)
+    else:
         band = _BANDS[ds.name] = ds.read(1, masked=True)
         while len(_BANDS) > 4:  # versions of the same kinds: keep the recent few
             _BANDS.popitem(last=False)
@@ -189,8 +191,10 @@ _ROW_AREAS: dict[str, np.ndarray] = {}
 
 
 def _row_cell_areas_m2(ds: rasterio.io.DatasetReader, row0: int, rows: int) -> np.ndarray:
-    """Ellipsoidal area of a cell in each of ``rows`` rows from ``row0`` (it depends on the
-    row only); measured once per row of a raster file, from the file's own transform."""
+    """Ellipsoidal area of a cell in each of ``rows`` rows from ``row0``; measured once per
+    row of a raster file, from the file's own transform, on its first column. Exact for
+    lon/lat grids (a cell's area depends on its row only); on a projected grid it also varies
+    along a row, by the projection's scale: about 0.05 % across a 3° Gauss-Krüger zone."""
     areas = _ROW_AREAS.get(ds.name)
     if areas is None:
         if len(_ROW_AREAS) > 16:
