@@ -241,10 +241,11 @@ def _reaches_inside(ctx: Context, feature: BaseGeometry, acc: float) -> bool:
     site meets the feature shrunk by ``acc``.
 
     Cheap tests first: the site deep inside; then a witness, a point of the site (one inside
-    it, or a vertex) inside the feature and farther than ``acc`` from its edge (such a point lies in the
-    shrunk feature, which the buffer below approximates from outside, so both agree); only
-    without one is the feature shrunk (a negative buffer: ~250 µs for a 60-vertex red-line
-    patch, against ~40 µs for the witness test, which settles about 4 in 5 of them).
+    it, or a vertex) inside the feature and farther than ``acc`` from its edge (such a point
+    lies in the shrunk feature, which the buffer below approximates from outside, so both
+    agree); only without one is the feature shrunk (a negative buffer: ~250 µs for a
+    60-vertex red-line patch, against ~30 µs for the witness test, which settles 375 of the
+    455 such cases among 3 000 stress parcels).
     """
     if ctx.deep_inside(feature, acc):
         return True
