@@ -62,3 +62,14 @@ def test_items_paging_and_item_by_id(service):
     assert httpx.get(f"{service}/ogc/collections/nope/items").status_code == 404
     assert httpx.get(f"{service}/ogc/collections/river/items",
                      params={"bbox": "a,b"}).json()["code"] == "ogc.bbox_invalid"
+
+
+def test_features_are_documented_as_the_geojson_they_are_sent_as(service):
+    """The OpenAPI schema names the media type the items endpoints send (clients generated
+    from it, and schema checks, would otherwise refuse application/geo+json)."""
+    paths = httpx.get(f"{service}/openapi.json").json()["paths"]
+    for path in ("/ogc/collections/{collection_id}/items",
+                 "/ogc/collections/{collection_id}/items/{feature_id}"):
+        assert list(paths[path]["get"]["responses"]["200"]["content"]) == ["application/geo+json"]
+    sent = httpx.get(f"{service}/ogc/collections/admin_district/items", params={"limit": 1})
+    assert sent.headers["content-type"].startswith("application/geo+json")

@@ -29,6 +29,12 @@ CONFORMANCE = [
 GEOJSON = "application/geo+json"
 
 
+class GeoJSONResponse(JSONResponse):
+    """JSON sent, and documented in the OpenAPI schema, as ``application/geo+json``."""
+
+    media_type = GEOJSON
+
+
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
@@ -99,10 +105,12 @@ def _feature(lay: IndexedLayer, i: int) -> dict[str, Any]:
             "properties": lay.attrs[i]}
 
 
-@router.get("/collections/{collection_id}/items", summary="要素 / Items")
+@router.get("/collections/{collection_id}/items", summary="要素 / Items",
+            response_class=GeoJSONResponse)
 def items(collection_id: str, request: Request, engine: EngineDep,
           bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat"),
-          limit: int = Query(100, ge=1, le=10_000), offset: int = Query(0, ge=0)) -> JSONResponse:
+          limit: int = Query(100, ge=1, le=10_000), offset: int = Query(0, ge=0)
+          ) -> GeoJSONResponse:
     """Features, optionally within ``bbox``, paged with ``limit``/``offset``."""
     lay = _layer(engine, collection_id)
     if bbox:
@@ -123,14 +131,15 @@ def items(collection_id: str, request: Request, engine: EngineDep,
         links.append({"href": f"{base}?{query}", "rel": "next", "type": GEOJSON})
     body = {"type": "FeatureCollection", "features": [_feature(lay, i) for i in page],
             "numberMatched": len(idx), "numberReturned": len(page), "links": links}
-    return JSONResponse(body, media_type=GEOJSON)
+    return GeoJSONResponse(body)
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="单个要素 / Item")
-def item(collection_id: str, feature_id: str, engine: EngineDep) -> JSONResponse:
+@router.get("/collections/{collection_id}/items/{feature_id}", summary="单个要素 / Item",
+            response_class=GeoJSONResponse)
+def item(collection_id: str, feature_id: str, engine: EngineDep) -> GeoJSONResponse:
     """One feature by its id."""
     lay = _layer(engine, collection_id)
     if not feature_id.isdigit() or not 1 <= int(feature_id) <= len(lay.geoms):
         raise NotFoundError(f"没有该要素：{feature_id}", f"No feature {feature_id}",
                             code="ogc.feature_not_found")
-    return JSONResponse(_feature(lay, int(feature_id) - 1), media_type=GEOJSON)
+    return GeoJSONResponse(_feature(lay, int(feature_id) - 1))
