@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from app.pdf import PdfUnavailable
 from spatial.errors import (
@@ -21,6 +22,7 @@ from spatial.errors import (
     RedlineError,
     RequestTimeout,
     RuleFileError,
+    SandboxError,
     StoreBusyError,
     TooLargeError,
 )
@@ -37,6 +39,7 @@ STATUS: list[tuple[type[RedlineError], int]] = [
     (RuleFileError, 500),
     (StoreBusyError, 503),
     (RequestTimeout, 503),
+    (SandboxError, 503),
     (AuthError, 401),
     (PdfUnavailable, 503),
     (ForbiddenError, 403),
@@ -59,6 +62,19 @@ def problem(status: int, code: str, message_zh: str, message_en: str,
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path (starlette's 405 names only the methods of
+    the first route matching the path: POST of /api/v1/screenings, not its GET). Mounts
+    match any method and are left out."""
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    return ", ".join(m for m in _METHODS
+                     if any(r.matches({**request.scope, "method": m})[0] is Match.FULL
+                            for r in routes))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
 
@@ -79,7 +95,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, zh, en = _HTTP_CODES.get(exc.status_code, ("http_error", "请求错误", "HTTP error"))
-        return problem(exc.status_code, code, zh, en, request.url.path)
+        response = problem(exc.status_code, code, zh, en, request.url.path)
+        if exc.headers:  # e.g. Allow on a 405 (RFC 9110 §15.5.6)
+            response.headers.update(exc.headers)
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            response.headers["Allow"] = allowed
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -1,34 +1,60 @@
 """Security headers, CORS (off unless configured) and per-client rate limiting of anonymous
-screening. All responses from the limiter are RFC 9457 problems with a stable code."""
+screening. All responses from the limiter are RFC 9457 problems with a stable code.
+
+Every page gets one Content-Security-Policy: scripts only from our own origin (no inline
+script on any page: data reaches scripts as JSON), styles only from our own origin plus the
+printable report's one ``<style>`` block, allowed by its hash (the report is also printed to
+PDF from a file, where a stylesheet link would not resolve).
+
+Only a *valid* bearer token skips the anonymous rate limit: the limiter checks the token
+itself (a catalogue lookup on a worker thread) and remembers valid ones for ``TOKEN_TTL_S``
+by their sha256, so the lookup is paid rarely; an empty, malformed, unknown or revoked token
+counts as anonymous. The route still authenticates every request.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlparse
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem
 from app.settings import Settings
+from spatial.report import STYLE_HASH
+from spatial.tokens import TokenStore
+
+#: how long a valid token is remembered by the limiter (revocation still stops it at once at
+#: the route, which looks the token up on every request)
+TOKEN_TTL_S = 30.0
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Add the middlewares configured in ``settings``."""
+def csp(settings: Settings) -> str:
+    """The Content-Security-Policy of every response."""
     img_src = "'self' data:"
     if settings.tile_url:
         tiles = urlparse(settings.tile_url)
         img_src += f" {tiles.scheme!s}://{tiles.netloc!s}"
-    csp_page = (f"default-src 'self'; img-src {img_src}; style-src 'self' 'unsafe-inline'; "
-                "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-    # the folium map preview inlines its scripts
-    csp_map = csp_page.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+    return (f"default-src 'self'; img-src {img_src}; style-src 'self' '{STYLE_HASH}'; "
+            "script-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+            "base-uri 'none'; form-action 'self'")
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Add the middlewares configured in ``settings``."""
     limiter = RateLimiter(settings.anonymous_rate_per_minute)
 
-    app.add_middleware(SecurityHeaders, limiter=limiter, csp_page=csp_page, csp_map=csp_map,
-                       trust_forwarded=settings.trust_forwarded_for)
+    def token_ok(token: str) -> bool:
+        return TokenStore(app.state.engine.store).check(token) is not None
+
+    app.add_middleware(SecurityHeaders, limiter=limiter, csp=csp(settings),
+                       tokens=ValidTokens(token_ok), trust_forwarded=settings.trust_forwarded_for)
 
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
@@ -36,20 +62,57 @@ def install(app: FastAPI, settings: Settings) -> None:
                                                                          "Content-Type"])
 
 
+class ValidTokens:
+    """Whether an ``Authorization`` header carries a valid bearer token; valid tokens are
+    remembered for ``ttl_s`` (keyed by the token's sha256, never the token itself)."""
+
+    def __init__(self, check: Callable[[str], bool], *, ttl_s: float = TOKEN_TTL_S,
+                 max_entries: int = 10_000):
+        self.check = check
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._valid: dict[bytes, float] = {}  # sha256 → valid until (monotonic)
+
+    async def valid(self, header: bytes | None) -> bool:
+        """True only for ``Bearer <a valid token>``."""
+        if not header:
+            return False
+        scheme, _, token = header.decode("latin-1").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return False
+        key = hashlib.sha256(token.encode()).digest()
+        now = time.monotonic()
+        until = self._valid.get(key)
+        if until is not None and until > now:
+            return True
+        try:
+            ok = await anyio.to_thread.run_sync(self.check, token)
+        except Exception:  # a busy catalogue: not known to be valid (the route will answer)
+            ok = False
+        if not ok:
+            self._valid.pop(key, None)
+            return False
+        if len(self._valid) >= self.max_entries:  # bound memory
+            self._valid.clear()
+        self._valid[key] = now + self.ttl_s
+        return True
+
+
 class SecurityHeaders:
     """Security headers on every response, and the anonymous screening rate limit (a pure
     ASGI middleware: it runs on every request)."""
 
-    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, csp_page: str, csp_map: str,
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, csp: str, tokens: ValidTokens,
                  trust_forwarded: bool):
         self.app = app
         self.limiter = limiter
+        self.tokens = tokens
         self.trust_forwarded = trust_forwarded
-        base = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-                (b"referrer-policy", b"same-origin"), (b"cross-origin-opener-policy", b"same-origin")]
-        csp = b"content-security-policy"
-        self.extra = {"page": [*base, (csp, csp_page.encode())],
-                      "map": [*base, (csp, csp_map.encode())], "docs": base}
+        self.extra = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                      (b"referrer-policy", b"same-origin"),
+                      (b"cross-origin-opener-policy", b"same-origin"),
+                      (b"content-security-policy", csp.encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection scope."""
@@ -57,8 +120,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        extra = self.extra["docs" if path in ("/docs", "/redoc")  # Swagger UI loads its assets
-                           else "map" if path.endswith("/map") else "page"]
+        extra = self.extra
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -67,15 +129,16 @@ class SecurityHeaders:
                                       *((k, v) for k, v in extra if k not in have)]
             await send(message)
 
-        headers = dict(scope["headers"])
         if (scope["method"] == "POST" and path.rstrip("/") == "/api/v1/screenings"
-                and b"authorization" not in headers
-                and not self.limiter.allow(_client(scope, headers, self.trust_forwarded))):
-            response = problem(429, "rate_limited", "请求过于频繁，请稍后再试",
-                               "Too many requests; slow down", path)
-            response.headers["Retry-After"] = "60"
-            await response(scope, receive, send_with_headers)
-            return
+                and self.limiter.enabled):
+            headers = dict(scope["headers"])
+            if (not await self.tokens.valid(headers.get(b"authorization"))
+                    and not self.limiter.allow(_client(scope, headers, self.trust_forwarded))):
+                response = problem(429, "rate_limited", "请求过于频繁，请稍后再试",
+                                   "Too many requests; slow down", path)
+                response.headers["Retry-After"] = "60"
+                await response(scope, receive, send_with_headers)
+                return
         await self.app(scope, receive, send_with_headers)
 
 
@@ -95,6 +158,11 @@ class RateLimiter:
         self.capacity = float(per_minute)
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        """False when the limit is off (0 per minute)."""
+        return self.rate > 0
 
     def allow(self, client: str) -> bool:
         """Take one token for ``client``; False when its bucket is empty."""

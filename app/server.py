@@ -13,6 +13,11 @@ uvicorn issue #3149, measured here: 12 ms → 60 ms per request).
 
 Where the platform has no ``SO_REUSEPORT``, the workers share one socket under uvicorn's own
 ``Multiprocess`` supervisor.
+
+uvicorn believes ``X-Forwarded-For``/``X-Forwarded-Proto`` from 127.0.0.1 by default
+(``proxy_headers=True``), which let any local client pick its own address, and so a fresh
+rate-limit bucket per request. Forwarded headers are believed only when the setting
+``trust_forwarded_for`` is on (then from ``FORWARDED_ALLOW_IPS``, by default 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -57,12 +62,13 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     """Serve until interrupted. Each worker builds its own app (and indexes the layers) from
     the same ``REDLINE_*`` environment; GEOS work is serialised within a process, so workers,
     not threads, use the cores."""
+    proxy = settings.trust_forwarded_for
     if workers <= 1:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=proxy)
         return
     if not hasattr(socket, "SO_REUSEPORT"):
         config = uvicorn.Config("app.main:create_app", factory=True, host=host, port=port,
-                                workers=workers)
+                                workers=workers, proxy_headers=proxy)
         Multiprocess(config, sockets=[tcp_socket(host, port)]).run()
         return
     # the port is checked and taken here first, so a port in use fails at once and not in
@@ -77,7 +83,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
                          f"Cannot listen on {host}:{port}: {exc.strerror or exc}",
                          code="serve.port_in_use") from exc
     try:
-        _supervise(host, probe.getsockname()[1], workers)  # port 0: the one it was given
+        _supervise(host, probe.getsockname()[1], workers, proxy)  # port 0: the one it was given
     finally:
         probe.close()
 
@@ -92,14 +98,14 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-def _worker(host: str, port: int) -> None:
+def _worker(host: str, port: int, proxy_headers: bool = False) -> None:
     """One worker process: its own socket on the shared port, its own app."""
     sock = tcp_socket(host, port, reuse_port=True)
-    config = uvicorn.Config("app.main:create_app", factory=True)
+    config = uvicorn.Config("app.main:create_app", factory=True, proxy_headers=proxy_headers)
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def _supervise(host: str, port: int, workers: int) -> None:
+def _supervise(host: str, port: int, workers: int, proxy_headers: bool = False) -> None:
     """Start the workers, restart one that dies, stop them all on SIGINT/SIGTERM."""
     ctx = mp.get_context("spawn")
     stop = failed = False
@@ -112,7 +118,7 @@ def _supervise(host: str, port: int, workers: int) -> None:
         signal.signal(sig, on_signal)
 
     def start() -> BaseProcess:
-        proc = ctx.Process(target=_worker, args=(host, port), name="redline-worker")
+        proc = ctx.Process(target=_worker, args=(host, port, proxy_headers), name="redline-worker")
         proc.start()
         return proc
 

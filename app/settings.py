@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -41,9 +42,25 @@ class Settings(BaseSettings):
     screening_threads: int = Field(1, gt=0, description="Threads per process that screen at "
                                                         "once (others wait in the event loop)")
     request_timeout_s: float = Field(30.0, gt=0, description="Time limit of one screening")
+    sandbox_workers: int = Field(1, gt=0, description="Worker processes per service process "
+                                                      "for screenings that are not parcel-sized "
+                                                      "and for uploaded site files")
+    sandbox_memory_mb: int = Field(4096, ge=512, description="Address-space limit of each "
+                                                             "sandbox worker (MiB)")
+    sandbox_warm: bool = Field(True, description="Start the sandbox workers with the service")
+    upload_dir: Path = Field(default_factory=lambda: Path(tempfile.gettempdir())
+                             / "redline-uploads",
+                             description="Where uploads are kept while they are read; never "
+                                         "inside the data directory")
     chromium: str = Field("/usr/bin/chromium", description="Chromium used to print PDF reports")
 
-    @field_validator("home", "rules_dir", "demo_manifest", mode="after")
+    @field_validator("home", "rules_dir", "demo_manifest", "upload_dir", mode="after")
     @classmethod
     def _absolute(cls, v: Path) -> Path:
         return v.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _uploads_apart(self) -> Settings:
+        if self.upload_dir == self.home or self.home in self.upload_dir.parents:
+            raise ValueError("upload_dir must not be inside the data directory (home)")
+        return self

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import anyio
 
 from app.settings import Settings
+from spatial.errors import RequestTimeout
 from spatial.jobs import JobManager
 from spatial.ruleset import RuleSet, load_ruleset
+from spatial.sandbox import Sandbox
 from spatial.service import ScreeningService
 from spatial.store import LayerStore
 
@@ -23,6 +28,7 @@ class Engine:
     service: ScreeningService
     _jobs: JobManager | None = None
     _limiter: anyio.CapacityLimiter | None = None
+    _sandbox: Sandbox | None = None
 
     def limiter(self) -> anyio.CapacityLimiter:
         """Threads that may screen at once in this process. Evaluation is serialised by the
@@ -31,6 +37,31 @@ class Engine:
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self.settings.screening_threads)
         return self._limiter
+
+    def sandbox(self) -> Sandbox:
+        """Worker processes for screenings that may be costly (created on first use)."""
+        if self._sandbox is None:
+            s = self.settings
+            self._sandbox = Sandbox(s.home, s.rules_dir, workers=s.sandbox_workers,
+                                    memory_bytes=s.sandbox_memory_mb << 20)
+        return self._sandbox
+
+    async def sandboxed(self, task: str, *args: Any) -> Any:
+        """Run a sandbox task under the request time limit; its worker is killed when the time
+        runs out (``RequestTimeout``, 503). The wait here is a little longer than the limit,
+        so the sandbox's own answer comes first."""
+        timeout = self.settings.request_timeout_s
+        fut = self.sandbox().submit(task, *args, timeout_s=timeout)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(fut), timeout=timeout + 15)
+        except TimeoutError as exc:  # pragma: no cover - the sandbox answers first
+            raise RequestTimeout("筛查超时，请简化场址或稍后重试", "The screening timed out",
+                                 code="request.timeout") from exc
+
+    def uploads(self) -> Path:
+        """The directory uploads are written to while they are read (made on first use)."""
+        self.settings.upload_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.settings.upload_dir
 
     def jobs(self) -> JobManager:
         """The batch job manager (created on first use; the CLI never needs one)."""

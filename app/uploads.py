@@ -35,13 +35,22 @@ async def read_form(request: Request) -> tuple[UploadFile, dict[str, str], dict[
                          code="request.invalid")
     fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "file"}
     try:
-        project = ProjectIn.model_validate(json.loads(fields.pop("project", "{}") or "{}"))
-    except json.JSONDecodeError as exc:
-        raise InputError("project 字段不是合法的JSON", "`project` is not valid JSON",
+        raw = json.loads(fields.pop("project", "{}") or "{}")
+    except (ValueError, RecursionError) as exc:  # also an integer over 4 300 digits, deep nesting
+        raise InputError("project 字段不是合法的JSON(或数字位数、嵌套层数超出限制)",
+                         "`project` is not valid JSON (or exceeds the digit or nesting limits)",
                          code="request.json_invalid") from exc
+    try:
+        project = ProjectIn.model_validate(raw)
     except ValidationError as exc:
         raise request_invalid(exc) from exc
     return upload, fields, project.model_dump(exclude_none=True)
+
+
+def upload_dir(request: Request) -> Path:
+    """The service's uploads directory (``Settings.upload_dir``, apart from the data)."""
+    path: Path = request.app.state.engine.uploads()
+    return path
 
 
 def suffix_of(upload: UploadFile, default: str) -> str:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing as mp
+import os
 import tempfile
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -229,6 +231,57 @@ def warm(where: Where) -> None:
     worker_service(where)
 
 
+def _init_worker(parent_pid: int) -> None:
+    """Pool initializer: the worker is killed when the process that started the pool dies
+    (a ``kill -9`` of the service would otherwise leave it running for ever)."""
+    from spatial.childproc import die_with_parent
+
+    die_with_parent(parent_pid)
+
+
+@contextmanager
+def _pool(where: Where, workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A process pool whose workers are all started and have indexed ``where``'s layers.
+
+    Workers ask for SIGKILL when their parent dies (``childproc.die_with_parent``); on Linux
+    that signal follows the *thread* that spawned them. A spawn-context pool in Python 3.11
+    starts its workers lazily, in whichever thread calls ``submit`` while no worker is idle
+    (not in its manager thread). So the warm-up tasks, one per worker and submitted back to
+    back, which start every worker, are submitted from a thread of the pool's own that lives
+    until the pool is shut down: whoever drives the ``run`` generator (the job thread, the
+    CLI, a thread pool resuming it) cannot take the workers down by exiting first.
+    """
+    # spawn: never fork a process that has threads (the service)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=_init_worker, initargs=(os.getpid(),))
+    warming: list[Future[None]] = []
+    failed: list[BaseException] = []
+    submitted, release = threading.Event(), threading.Event()
+
+    def own() -> None:
+        try:
+            warming.extend(pool.submit(warm, where) for _ in range(workers))
+        except BaseException as exc:  # handed to the caller below
+            failed.append(exc)
+        finally:
+            submitted.set()
+        release.wait()  # the workers' parent thread: alive until the pool is shut down
+
+    owner = threading.Thread(target=own, name="batch-pool-owner", daemon=True)
+    owner.start()
+    try:
+        submitted.wait()
+        if failed:
+            raise failed[0]
+        for ready in warming:
+            ready.result()  # every worker indexes the layers before the clock starts
+        yield pool
+    finally:
+        pool.shutdown(wait=True)
+        release.set()
+        owner.join()
+
+
 def where_for(service: ScreeningService, rules_dir: Path) -> Where:
     """Pin the currently active versions, so every chunk sees the same layers."""
     versions = {k: v for k, v in service.layers().key}
@@ -244,11 +297,7 @@ def run(where: Where, features: list[Any], opts: BatchOptions, *, workers: int =
     early, without yielding further chunks, when ``cancel`` is set.
     """
     total = len(features)
-    started = time.monotonic()
-    ctx = mp.get_context("spawn")  # never fork a process that has threads (the service)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        for ready in [pool.submit(warm, where) for _ in range(workers)]:
-            ready.result()  # every worker indexes the layers before the clock starts
+    with _pool(where, workers) as pool:  # every worker has indexed the layers: start the clock
         started = time.monotonic()
         pending: deque[Future[list[dict[str, Any]]]] = deque()
         starts = iter(range(skip, total, chunk))

@@ -56,7 +56,9 @@ def plan(rules: Sequence[Rule], layers: LayerSet, site_accuracy_m: float
          ) -> set[tuple[str, float]]:
     """The (layer kind, reach in metres) questions screening with ``rules`` asks about a
     site's footprint."""
-    out: set[tuple[str, float]] = {("admin_district", 0.0)}
+    # the districts are always asked about, when there are any (a refused file leaves none)
+    out: set[tuple[str, float]] = {("admin_district", 0.0)} if "admin_district" in layers.layers \
+        else set()
     for rule in rules:
         w = rule.where
         admin = "admin_district" if w.predicate == "inside_district" else None

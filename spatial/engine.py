@@ -119,7 +119,10 @@ def _inside_coverage(site: Site, layers: LayerSet, gaps: list[dict[str, Any]]) -
     """The part of the site inside the dataset coverage (None if nothing), recording gaps."""
     cov = layers.coverage
     if cov is None:
-        gaps.append(_gap(None, "layer_missing", "缺少行政区图层，无法确定数据覆盖范围",
+        refused = layers.refused.get("admin_district")  # its file failed verification
+        gaps.append(_gap(None, "layer_tampered", refused.message_zh, refused.message_en)
+                    if refused is not None else
+                    _gap(None, "layer_missing", "缺少行政区图层，无法确定数据覆盖范围",
                          "No admin_district layer: dataset coverage unknown"))
         return None
     if shapely.covers(cov, site.footprint):
@@ -197,6 +200,10 @@ def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Proj
         # most rules find no feature anywhere near a parcel: that outcome needs no evaluation
         out = quiet(ctx, rule.where) or evaluate(ctx, rule.where)
     except MissingLayer as exc:
+        refused = ctx.layers.refused.get(exc.kind)  # its file failed verification (layerset)
+        if refused is not None:
+            gaps.append(_gap(rule.id, "layer_tampered", refused.message_zh, refused.message_en))
+            return None
         gaps.append(_gap(rule.id, "layer_missing", f"图层“{exc.kind}”没有启用的版本",
                          f"Layer kind {exc.kind} has no active version"))
         return None

@@ -82,6 +82,12 @@ class RequestTimeout(RedlineError):
     default_code = "request.timeout"
 
 
+class SandboxError(RedlineError):
+    """The worker process screening a request failed (it died, or hit a bug)."""
+
+    default_code = "screening.worker_failed"
+
+
 class StoreBusyError(RedlineError):
     """The data store is locked or unavailable; retrying later may succeed."""
 
@@ -92,3 +98,10 @@ class DataError(RedlineError):
     """A layer file or the data store is unusable (corrupt, unmappable, wrong CRS)."""
 
     default_code = "data.invalid"
+
+
+class LayerTamperedError(DataError):
+    """A stored layer version's file differs from the sha256 recorded when it was stored
+    (edited, damaged or missing): the version is refused, never screened."""
+
+    default_code = "layer.tampered"

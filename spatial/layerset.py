@@ -3,12 +3,19 @@
 Each layer keeps its geometries prepared and in a shapely STRtree; attribute filters are
 turned into boolean masks once and cached. A LayerSet never changes after construction, so
 screenings running while another set is activated keep the set they started with.
+
+Every version's file is checked against the sha256 recorded when it was stored before it is
+indexed (``LayerStore.verify``). A version whose file differs is left out of the set and
+listed in ``refused``: in the active set its kind is then missing, so each rule that needs it
+reports a ``layer_tampered`` gap and the verdict is at best indeterminate, never a pass on the
+edited data; a set pinned to exact versions (a re-run, a batch job) is refused outright.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -20,8 +27,11 @@ import rasterio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from spatial.errors import LayerTamperedError
 from spatial.layerkinds import is_raster
 from spatial.store import LayerStore, LayerVersion, plain_value
+
+log = logging.getLogger(__name__)
 
 
 class _Versioned:
@@ -141,6 +151,8 @@ class LayerSet:
     layers: dict[str, IndexedLayer]
     coverage: BaseGeometry | None
     rasters: dict[str, RasterLayer] = field(default_factory=dict)
+    #: versions asked for but left out because their file failed verification, by kind
+    refused: dict[str, LayerTamperedError] = field(default_factory=dict)
 
     @property
     def every(self) -> dict[str, IndexedLayer | RasterLayer]:
@@ -166,16 +178,38 @@ class LayerSet:
             for k, lay in sorted(self.every.items())
         )
 
+    def refusal(self) -> LayerTamperedError | None:
+        """A fresh copy of the error of the first refused version, if any."""
+        for exc in self.refused.values():
+            return _copy(exc)
+        return None
+
+    def refused_public(self) -> list[dict[str, Any]]:
+        """The refused versions, for the readiness report."""
+        return [{"kind": k, "version": e.details.get("version"), "code": e.code,
+                 "message_zh": e.message_zh, "message_en": e.message_en}
+                for k, e in sorted(self.refused.items())]
+
 
 def build_layerset(store: LayerStore, versions: dict[str, LayerVersion]) -> LayerSet:
-    """Read and index every given version; coverage = union of the admin districts."""
+    """Verify, read and index every given version; coverage = union of the admin districts.
+
+    A version whose file fails verification is left out and recorded in ``refused``.
+    """
     layers: dict[str, IndexedLayer] = {}
     rasters: dict[str, RasterLayer] = {}
+    refused: dict[str, LayerTamperedError] = {}
     for kind, lv in versions.items():
-        if is_raster(kind):
-            rasters[kind] = RasterLayer(lv, rasterio.open(lv.path))
+        try:
+            if is_raster(kind):
+                store.verify(lv)
+                rasters[kind] = RasterLayer(lv, rasterio.open(lv.path))
+                continue
+            gdf = store.read(lv)  # verifies the file first
+        except LayerTamperedError as exc:
+            log.error("%s", exc.message_en)
+            refused[kind] = _copy(exc)  # kept without its traceback (and the frames it holds)
             continue
-        gdf = store.read(lv)
         geoms = np.asarray(gdf.geometry.values, dtype=object)
         shapely.prepare(geoms)
         attrs = gdf.drop(columns=gdf.geometry.name).to_dict("records")
@@ -194,7 +228,12 @@ def build_layerset(store: LayerStore, versions: dict[str, LayerVersion]) -> Laye
                          if a.get("adcode") in codes]
                 lay.coverage = shapely.union_all(parts) if parts else shapely.Polygon()
                 shapely.prepare(lay.coverage)
-    return LayerSet(layers, coverage, rasters)
+    return LayerSet(layers, coverage, rasters, refused)
+
+
+def _copy(exc: LayerTamperedError) -> LayerTamperedError:
+    return LayerTamperedError(exc.message_zh, exc.message_en, code=exc.code,
+                              details=dict(exc.details))
 
 
 def settle_long_lived() -> None:
@@ -231,8 +270,20 @@ class LayerSetCache:
                 self._sets.move_to_end(key)
             return hit
 
-    def get(self, versions: dict[str, LayerVersion]) -> LayerSet:
-        """The LayerSet for exactly these versions, building it on first use."""
+    def get(self, versions: dict[str, LayerVersion], *, strict: bool = True) -> LayerSet:
+        """The LayerSet for exactly these versions, building it on first use.
+
+        ``strict``: a version whose file failed verification raises LayerTamperedError (a
+        pinned set must be exactly what was asked for); otherwise the set is returned without
+        it, listed in ``refused`` (the active set: the kind is not evaluated).
+        """
+        hit = self._get(versions)
+        refusal = hit.refusal() if strict else None
+        if refusal is not None:
+            raise refusal
+        return hit
+
+    def _get(self, versions: dict[str, LayerVersion]) -> LayerSet:
         key = tuple(sorted((k, v.version) for k, v in versions.items()))
         with self._lock:
             hit = self._sets.get(key)
@@ -256,6 +307,7 @@ class LayerSetCache:
             return hit
 
     def active(self) -> LayerSet:
-        """The LayerSet of the currently active versions."""
+        """The LayerSet of the currently active versions (without any whose file failed
+        verification: see ``LayerSet.refused``)."""
         hit = self.cached(self.store.active_key())
-        return hit if hit is not None else self.get(self.store.active_versions())
+        return hit if hit is not None else self.get(self.store.active_versions(), strict=False)

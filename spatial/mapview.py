@@ -1,17 +1,21 @@
-"""Map preview (folium/Leaflet) of a screening that works with no internet.
+"""Map preview (Leaflet) of a screening that works with no internet.
 
-Leaflet is served by our own service (``asset_base``); there is no tile layer unless one is
-configured, so the base map is drawn from our own district boundaries and rivers.
+The page carries no script of its own: what it shows is a JSON block
+(``<script type="application/json">``) that ``/static/mapview.js`` reads with ``JSON.parse``
+and draws with the vendored Leaflet. Names from layer data are never put into script or
+markup on the server; the script shows them as text (``textContent``) and escapes them where
+Leaflet only takes HTML (the layer control). Leaflet is served by our own service
+(``asset_base``); there is no tile layer unless one is configured, so the base map is drawn
+from our own district boundaries and rivers.
 """
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 
-import folium
 import shapely
-from branca.element import Element
 from shapely.geometry import box, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -22,6 +26,8 @@ from spatial.ruleset import RuleSet
 
 _COLOURS = {"forbid": "#c0392b", "restrict": "#e67e22", "advisory": "#2980b9"}
 _VIEW_MARGIN_M = 6000.0
+_SITE_STYLE = {"color": "#000", "weight": 3, "fillColor": "#f1c40f", "fillOpacity": 0.35}
+_RING_STYLE = {"color": "#8e44ad", "weight": 2, "dashArray": "8 6"}
 
 
 def _clip(geom: BaseGeometry, view: BaseGeometry) -> BaseGeometry:
@@ -35,34 +41,61 @@ def _features(geoms: list[BaseGeometry], props: list[dict[str, Any]]) -> dict[st
         for g, p in zip(geoms, props, strict=True) if not g.is_empty]}
 
 
+def script_json(data: Any) -> str:
+    """``data`` as JSON that is safe inside ``<script type="application/json">``: no ``<``,
+    ``>`` or ``&`` (so no ``</script>`` or ``<!--``), no U+2028/U+2029."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
+
+
 def render_map(doc: dict[str, Any], layers: LayerSet, *, asset_base: str,
                rules: RuleSet | None = None, tile_url: str | None = None,
-               tile_attribution: str = "") -> str:
+               tile_attribution: str = "", static_base: str = "/static") -> str:
     """HTML page showing the site, hit features, tested rings, districts, rivers and a legend."""
+    return page(doc, map_data(doc, layers, rules=rules, tile_url=tile_url,
+                              tile_attribution=tile_attribution),
+                asset_base=asset_base, static_base=static_base)
+
+
+def map_data(doc: dict[str, Any], layers: LayerSet, *, rules: RuleSet | None = None,
+             tile_url: str | None = None, tile_attribution: str = "") -> dict[str, Any]:
+    """What the preview draws, as plain JSON: overlays in drawing order (each with its name
+    in the layer control, a style and features whose ``tooltip`` is plain text), the view."""
     site = shape(doc["site"]["geometry"])
     lat = site.centroid.y
     view = box(*site.bounds).buffer(degree_margin(_VIEW_MARGIN_M, lat), join_style="mitre")
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
-    fmap.default_js = [("leaflet", f"{asset_base}/leaflet.js")]
-    fmap.default_css = [("leaflet_css", f"{asset_base}/leaflet.css")]
-    if tile_url:
-        folium.TileLayer(tiles=tile_url, attr=tile_attribution or "tiles", name="底图").add_to(fmap)
-    _base_layers(fmap, layers, view)
+    overlays = _base_layers(layers, view)
     if rules is not None:
-        _rings(fmap, layers, rules, site, view)
+        overlays += _rings(layers, rules, site, view)
     for f in doc["findings"]:
-        _finding_layer(fmap, layers, f, view)
-    folium.GeoJson(
-        mapping(site), name="场址",
-        style_function=lambda _: {"color": "#000", "weight": 3, "fillColor": "#f1c40f",
-                                  "fillOpacity": 0.35},
-        tooltip=f"场址 · 面积 {doc['site']['area_m2'] / 1e4:.2f} 公顷",
-    ).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+        overlays += _finding_layer(layers, f, view)
+    overlays.append({"name": "场址", "style": _SITE_STYLE, "geojson": _features(
+        [site], [{"tooltip": f"场址 · 面积 {doc['site']['area_m2'] / 1e4:.2f} 公顷"}])})
     minx, miny, maxx, maxy = box(*site.bounds).buffer(degree_margin(1500, lat)).bounds
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    fmap.get_root().html.add_child(Element(_legend(doc)))  # type: ignore[attr-defined]
-    return fmap.get_root().render()
+    tiles = ({"name": "底图", "url": tile_url, "attribution": tile_attribution or "tiles"}
+             if tile_url else None)
+    return {"tiles": tiles, "overlays": overlays, "bounds": [[miny, minx], [maxy, maxx]]}
+
+
+def page(doc: dict[str, Any], data: dict[str, Any], *, asset_base: str,
+         static_base: str = "/static") -> str:
+    """The preview page: markup, styles and scripts from our service, data as JSON."""
+    return (
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>地图预览 {escape(str(doc.get('id', '')))}</title>"
+        "<link rel='icon' href='data:,'>"
+        f"<link rel='stylesheet' href='{escape(asset_base)}/leaflet.css'>"
+        f"<link rel='stylesheet' href='{escape(static_base)}/mapview.css'>"
+        "</head><body><div id='map' role='application' aria-label='地图预览'></div>"
+        f"{_legend(doc)}"
+        f"<script type='application/json' id='map-data'>{script_json(data)}</script>"
+        f"<script src='{escape(asset_base)}/leaflet.js'></script>"
+        f"<script src='{escape(static_base)}/mapview.js'></script>"
+        "</body></html>")
 
 
 _BASE = [
@@ -72,25 +105,27 @@ _BASE = [
 ]
 
 
-def _base_layers(fmap: folium.Map, layers: LayerSet, view: BaseGeometry) -> None:
+def _base_layers(layers: LayerSet, view: BaseGeometry) -> list[dict[str, Any]]:
     """Our own base map: district boundaries and rivers, clipped to the view."""
+    out = []
     for kind, title, alias, style in _BASE:
         lay = layers.layers.get(kind)
         if lay is None:
             continue
         idx = lay.tree.query(view)
+        names = [str(lay.attrs[i]["name"]) for i in idx]
         fc = _features([_clip(lay.geoms[i], view) for i in idx],
-                       [{"name": escape(str(lay.attrs[i]["name"]))} for i in idx])
+                       [{"name": n, "tooltip": f"{alias}：{n}"} for n in names])
         if fc["features"]:
-            folium.GeoJson(fc, name=title, style_function=lambda _, st=style: st,
-                           tooltip=folium.GeoJsonTooltip(["name"], aliases=[alias])).add_to(fmap)
+            out.append({"name": title, "style": style, "geojson": fc})
+    return out
 
 
-def _rings(fmap: folium.Map, layers: LayerSet, rules: RuleSet, site: BaseGeometry,
-           view: BaseGeometry) -> None:
+def _rings(layers: LayerSet, rules: RuleSet, site: BaseGeometry,
+           view: BaseGeometry) -> list[dict[str, Any]]:
     """Buffer rings of every distance rule whose features are near the site."""
     frame = local_frame(site)
-    group = folium.FeatureGroup(name="距离控制线(已检测)")
+    geoms, props = [], []
     for w in distance_tests(layers, rules):
         assert w.layer is not None and w.distance_m is not None
         lay = layers.layers[w.layer]
@@ -98,47 +133,41 @@ def _rings(fmap: folium.Map, layers: LayerSet, rules: RuleSet, site: BaseGeometr
         if not len(near):
             continue
         local = frame.to_local(_clip(shapely.union_all(lay.geoms[near]), view.buffer(0.1)))
-        ring = _clip(frame.to_lonlat(local.buffer(w.distance_m, quad_segs=8)).boundary, view)
-        label = escape(f"{'/'.join(str(v) for v in w.filter.values()) or lay.kind} {w.distance_m:g} 米")
-        folium.GeoJson(mapping(ring), style_function=lambda _: {
-            "color": "#8e44ad", "weight": 2, "dashArray": "8 6"}, tooltip=label).add_to(group)
-    group.add_to(fmap)
+        geoms.append(_clip(frame.to_lonlat(local.buffer(w.distance_m, quad_segs=8)).boundary, view))
+        label = f"{'/'.join(str(v) for v in w.filter.values()) or lay.kind} {w.distance_m:g} 米"
+        props.append({"tooltip": label})
+    return [{"name": "距离控制线(已检测)", "style": _RING_STYLE, "geojson": _features(geoms, props)}]
 
 
-def _finding_layer(fmap: folium.Map, layers: LayerSet, f: dict[str, Any],
-                   view: BaseGeometry) -> None:
+def _finding_layer(layers: LayerSet, f: dict[str, Any],
+                   view: BaseGeometry) -> list[dict[str, Any]]:
     if f.get("thumbnail") and f.get("thumbnail_bounds"):
         w, s, e, n = f["thumbnail_bounds"]
-        folium.raster_layers.ImageOverlay(
-            image=f["thumbnail"], bounds=[[s, w], [n, e]], opacity=0.7,
-            name=f"{f['verdict_zh']}：{f['title_zh'][:14]}(栅格 {f['measure']['share']:.0%})",
-        ).add_to(fmap)
-        return
+        name = f"{f['verdict_zh']}：{f['title_zh'][:14]}(栅格 {f['measure']['share']:.0%})"
+        return [{"name": name, "image": {"url": f["thumbnail"], "bounds": [[s, w], [n, e]],
+                                         "opacity": 0.7}}]
     if not f.get("feature") or not f.get("layer"):
-        return
+        return []
     lay = layers.layers.get(f["layer"]["kind"])
     if lay is None:
-        return
+        return []
     geom = _clip(lay.geoms[f["feature"]["index"]], view)
     colour = _COLOURS[f["verdict"]]
-    name = escape(str(f["feature"].get("name") or lay.version.meta.title))
-    folium.GeoJson(mapping(geom), name=f"{f['verdict_zh']}:{escape(f['title_zh'][:18])}",
-                   style_function=lambda _, c=colour: {"color": c, "weight": 2,
-                                                       "fillColor": c, "fillOpacity": 0.25},
-                   tooltip=f"{f['verdict_zh']} · {name} · {f['title_zh']}").add_to(fmap)
+    name = str(f["feature"].get("name") or lay.version.meta.title)
+    return [{"name": f"{f['verdict_zh']}:{f['title_zh'][:18]}",
+             "style": {"color": colour, "weight": 2, "fillColor": colour, "fillOpacity": 0.25},
+             "geojson": _features([geom], [{"name": name, "tooltip":
+                                            f"{f['verdict_zh']} · {name} · {f['title_zh']}"}])}]
+
+
+_LEGEND = [("site", "场址"), ("forbid", "禁止类要素"), ("restrict", "限制类要素"),
+           ("advisory", "提示类要素"), ("river", "河流"), ("ring", "距离控制线"),
+           ("district", "区县界")]
 
 
 def _legend(doc: dict[str, Any]) -> str:
     demo = any(lay.get("demo") for lay in doc["layers"])
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:10px;background:{c};'
-        f'margin-right:6px"></span>{t}</div>'
-        for c, t in [("#f1c40f", "场址"), (_COLOURS["forbid"], "禁止类要素"),
-                     (_COLOURS["restrict"], "限制类要素"), (_COLOURS["advisory"], "提示类要素"),
-                     ("#3498db", "河流"), ("#8e44ad", "距离控制线"), ("#7f8c8d", "区县界")])
-    note = "<div style='color:#c0392b'>含示意数据(demo),非法定边界</div>" if demo else ""
-    return (
-        '<div style="position:fixed;bottom:24px;left:12px;z-index:9999;background:#fff;'
-        'padding:8px 10px;border:1px solid #999;font:13px sans-serif;border-radius:4px">'
-        f'<b>图例 · 结论：{doc.get("verdict_zh", doc["verdict"])}</b>{rows}{note}</div>'
-    )
+    rows = "".join(f"<div><i class='sw sw-{k}'></i>{t}</div>" for k, t in _LEGEND)
+    note = "<div class='demo'>含示意数据(demo),非法定边界</div>" if demo else ""
+    verdict = escape(str(doc.get("verdict_zh", doc["verdict"])))
+    return f"<div class='legend'><b>图例 · 结论：{verdict}</b>{rows}{note}</div>"

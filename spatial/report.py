@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from html import escape
 from typing import Any
 
 from shapely.geometry import shape
 
-_BADGE = {"forbid": "#c0392b", "restrict": "#e67e22", "pass": "#27ae60", "indeterminate": "#7f8c8d"}
+_VERDICTS = ("forbid", "restrict", "pass", "indeterminate")  # badge colours: .v-* in _CSS
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:24px;color:#222;font-size:14px}
 h1{font-size:20px} h2{font-size:16px;border-bottom:1px solid #999;margin-top:20px}
 table{border-collapse:collapse;width:100%} td,th{border:1px solid #bbb;padding:4px 6px;vertical-align:top}
 .badge{display:inline-block;color:#fff;padding:4px 12px;border-radius:4px;font-weight:bold}
+.v-forbid{background:#c0392b} .v-restrict{background:#e67e22} .v-pass{background:#27ae60}
+.v-indeterminate{background:#7f8c8d}
 .quote{color:#555} .demo{color:#c0392b;font-weight:bold} .small{font-size:12px;color:#555}
 @media print{body{margin:10mm} a{color:inherit;text-decoration:none} h2{page-break-after:avoid}
 tr{page-break-inside:avoid}}
 """
+#: the CSP source that allows the one ``<style>`` block (no style attributes on the page)
+STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
 MAX_VERTEX_ROWS = 60
 
 
 def render_report(doc: dict[str, Any], map_svg: str = "") -> str:
     """The report page for a stored verdict document (``map_svg``: the static site map)."""
     site = doc["site"]
-    colour = _BADGE[doc["verdict"]]
+    verdict = doc["verdict"] if doc["verdict"] in _VERDICTS else "indeterminate"
     demo = any(lay.get("demo") for lay in doc["layers"])
     rows = [
         "<h1>生态红线与环境分区管控选址筛查报告</h1>",
         f"<p>筛查编号：{escape(doc['id'])}　日期：{escape(doc['created_at'])}</p>",
-        f"<p><span class='badge' style='background:{colour}'>{escape(doc['verdict_zh'])}</span>"
+        f"<p><span class='badge v-{verdict}'>{escape(doc['verdict_zh'])}</span>"
         f"　{escape(doc['summary_zh'])}</p>",
         "<h2>场址</h2>", f"<div class='map'>{map_svg}</div>" if map_svg else "",
         _site_table(site), _vertex_table(site),
@@ -57,8 +63,8 @@ def render_report(doc: dict[str, Any], map_svg: str = "") -> str:
 def render_validation(version: dict[str, Any]) -> str:
     """A layer version's validation report as a readable page."""
     v = version["validation"]
-    status = ("<span class='badge' style='background:#c0392b'>校验未通过，不可启用</span>" if v["errors"]
-              else "<span class='badge' style='background:#27ae60'>校验通过，可启用</span>")
+    status = ("<span class='badge v-forbid'>校验未通过，不可启用</span>" if v["errors"]
+              else "<span class='badge v-pass'>校验通过，可启用</span>")
     facts = [("图层类型", version["kind"]), ("版本", version["version"]),
              ("sha256", version["sha256"]), ("名称", version["title"]),
              ("要素数", v["feature_count"]), ("源坐标系", v.get("source_crs")),
@@ -74,7 +80,7 @@ def render_validation(version: dict[str, Any]) -> str:
                                                          for i in items) + "</ul>")
     if v.get("repairs"):
         parts.append("<h2>几何修复明细</h2><table><tr><th>要素</th><th>原因</th><th>方法</th></tr>"
-                     + "".join(f"<tr><td>{r['feature']}</td><td>{escape(r['reason'])}</td>"
+                     + "".join(f"<tr><td>{escape(str(r['feature']))}</td><td>{escape(r['reason'])}</td>"
                                f"<td>{escape(r['method'])}</td></tr>" for r in v["repairs"])
                      + "</table>")
     cmp_ = v.get("comparison")
@@ -88,10 +94,14 @@ def render_validation(version: dict[str, Any]) -> str:
         if rows:
             parts.append("<table><tr><th>属性</th><th>取值</th><th>要素数</th><th>面积变化(m²)</th>"
                          "<th>新增</th><th>减少</th></tr>" + "".join(
-                             f"<tr><td>{escape(r['attribute'])}</td><td>{escape(r['value'])}</td>"
-                             f"<td>{r['count_before']} → {r['count_after']}</td>"
-                             f"<td>{r['area_before_m2']} → {r['area_after_m2']}</td>"
-                             f"<td>{r['added_m2']}</td><td>{r['removed_m2']}</td></tr>"
+                             f"<tr><td>{escape(str(r['attribute']))}</td>"
+                             f"<td>{escape(str(r['value']))}</td>"
+                             f"<td>{escape(str(r['count_before']))} → "
+                             f"{escape(str(r['count_after']))}</td>"
+                             f"<td>{escape(str(r['area_before_m2']))} → "
+                             f"{escape(str(r['area_after_m2']))}</td>"
+                             f"<td>{escape(str(r['added_m2']))}</td>"
+                             f"<td>{escape(str(r['removed_m2']))}</td></tr>"
                              for r in rows) + "</table>")
     body = "\n".join(parts)
     return (f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>图层校验报告 "
@@ -105,7 +115,7 @@ def _kv(items: list[tuple[str, Any]]) -> str:
 
 
 def _site_table(site: dict[str, Any]) -> str:
-    districts = "、".join(d["name"] for d in site.get("districts", [])) or "—"
+    districts = "、".join(str(d["name"]) for d in site.get("districts", [])) or "—"
     items = [("面积", f"{site['area_m2']:,.1f} m²"), ("几何类型", site["geometry_type"]),
              ("中心点", f"{site['centroid'][0]:.6f}, {site['centroid'][1]:.6f}"),
              ("输入坐标系", site["input_crs"]), ("输入格式", site.get("input_format", "")),

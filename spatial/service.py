@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import orjson
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from spatial import engine
 from spatial.errors import ConflictError, InputError, NotFoundError
@@ -26,7 +27,7 @@ from spatial.layerset import LayerSet, LayerSetCache
 from spatial.project import Project
 from spatial.ruleset import RuleSet
 from spatial.site import Site, build_site
-from spatial.siteformats import parse_file, parse_object, parse_text
+from spatial.siteformats import RawSite, parse_file, parse_object, parse_text
 from spatial.store import LayerStore, now_iso
 
 T = TypeVar("T")
@@ -34,6 +35,8 @@ T = TypeVar("T")
 #: sites screened on the event loop when the engine is free (``screen_now``): parcel-sized
 INLINE_MAX_VERTICES = 1_000
 INLINE_MAX_EXTENT_DEG = 0.02  # about 2 km
+#: at most this many points (each becomes a disc of 257 vertices) in a site prepared in-process
+INLINE_MAX_POINTS = 16
 
 
 @dataclass(frozen=True)
@@ -102,14 +105,43 @@ class ScreeningService:
 
     def prepare(self, req: ScreeningRequest) -> tuple[Site, Project]:
         """Parse and check the site and the project of a request (no layers involved)."""
+        return self._build(req, self._raw(req))
+
+    def prepare_cheap(self, req: ScreeningRequest) -> tuple[Site, Project] | None:
+        """``prepare`` when its cost is provably small, else None: the request then goes to a
+        worker process that can be stopped (``spatial.sandbox``).
+
+        Cheap means a parcel: at most ``INLINE_MAX_VERTICES`` vertices and
+        ``INLINE_MAX_POINTS`` points, polygons already valid and lines simple (so nothing
+        needs ``make_valid`` and no buffer is costly), and a footprint that ``fits_inline``.
+        Parsing to find that out is linear in the body, which is itself bounded. Bad input
+        still raises its InputError here.
+        """
+        raw = self._raw(req)
+        if not _cheap(raw.geometry):
+            return None
+        prepared = self._build(req, raw)
+        return prepared if self.fits_inline(prepared[0]) else None
+
+    @staticmethod
+    def fits_inline(site: Site) -> bool:
+        """Whether a prepared site is parcel-sized (few vertices, about 2 km across)."""
+        minx, miny, maxx, maxy = site.footprint.bounds
+        return (shapely.get_num_coordinates(site.footprint) <= INLINE_MAX_VERTICES
+                and max(maxx - minx, maxy - miny) <= INLINE_MAX_EXTENT_DEG)
+
+    @staticmethod
+    def _raw(req: ScreeningRequest) -> RawSite:
         if req.site is None:
             raise InputError("缺少场址 site", "The request has no site", code="site.missing")
         try:
-            raw = parse_object(req.site) if not isinstance(req.site, str) else parse_text(
+            return parse_object(req.site) if not isinstance(req.site, str) else parse_text(
                 req.site, req.crs)
         except RecursionError as exc:
             raise InputError("场址嵌套层级过深", "The site is nested too deeply",
                              code="site.too_deep") from exc
+
+    def _build(self, req: ScreeningRequest, raw: RawSite) -> tuple[Site, Project]:
         site = build_site(raw.geometry, req.crs or raw.crs, radius_m=req.radius_m,
                           corridor_width_m=req.corridor_width_m, accuracy_m=req.accuracy_m,
                           input_format=req.input_format or raw.format,
@@ -139,9 +171,7 @@ class ScreeningService:
         caller is the event loop, which must never wait. A parcel-sized site takes a few
         milliseconds, less than handing it to a thread costs under load (measured at 32
         clients: 243 against 215 req/s)."""
-        minx, miny, maxx, maxy = site.footprint.bounds
-        if (shapely.get_num_coordinates(site.footprint) > INLINE_MAX_VERTICES
-                or max(maxx - minx, maxy - miny) > INLINE_MAX_EXTENT_DEG):
+        if not self.fits_inline(site):
             return None
         layers = self.cache.cached(self.store.active_key())
         if layers is None:  # just activated: indexing the new set is thread work
@@ -172,6 +202,11 @@ class ScreeningService:
         return self._stamped(req, self._evaluate(*(prepared or self.prepare(req))))
 
     @staticmethod
+    def stamp(req: ScreeningRequest, doc: dict[str, Any]) -> Screening:
+        """Give a verdict document (e.g. from a worker process) its id and time."""
+        return ScreeningService._stamped(req, doc)
+
+    @staticmethod
     def _stamped(req: ScreeningRequest, doc: dict[str, Any]) -> Screening:
         doc = with_links({"id": secrets.token_urlsafe(16), **doc, "created_at": now_iso()})
         return Screening(req, doc, to_json(doc))
@@ -188,8 +223,13 @@ class ScreeningService:
         """A stored verdict document by id."""
         return with_links(self._row(screening_id)[1])
 
-    def rerun(self, screening_id: str, *, current: bool = False) -> dict[str, Any]:
+    def rerun(self, screening_id: str, *, current: bool = False,
+              evaluate: Callable[[ScreeningRequest, dict[str, str] | None], dict[str, Any]]
+              | None = None) -> dict[str, Any]:
         """Re-screen a stored request against its recorded layer versions (or the current ones).
+
+        ``evaluate`` screens without storing (default: ``self.evaluate``; the service passes
+        one that runs in a worker process with a time limit).
 
         Returns ``{"original", "rerun", "same_verdict", "changes"}``; ``changes`` lists rule ids
         whose finding appeared, disappeared or changed verdict.
@@ -202,7 +242,7 @@ class ScreeningService:
                 code="screening.rules_changed",
             )
         versions = None if current else {lay["kind"]: lay["version"] for lay in doc["layers"]}
-        new = self.evaluate(ScreeningRequest(**req), versions)
+        new = (evaluate or self.evaluate)(ScreeningRequest(**req), versions)
         before = {f["rule_id"]: f["verdict"] for f in doc["findings"]}
         after = {f["rule_id"]: f["verdict"] for f in new["findings"]}
         changes = [
@@ -270,3 +310,15 @@ class ScreeningService:
                                 f"No screening with id {screening_id}",
                                 code="screening.not_found")
         return json.loads(row[0]), json.loads(row[1])
+
+
+def _cheap(geom: BaseGeometry) -> bool:
+    """Whether building a site from this raw geometry is bounded work (see prepare_cheap)."""
+    if geom is None or geom.is_empty or shapely.get_num_coordinates(geom) > INLINE_MAX_VERTICES:
+        return False
+    parts = shapely.get_parts(shapely.get_parts(geom))  # collection members, then their parts
+    kinds = shapely.get_type_id(parts)
+    points, lines, polys = kinds == 0, kinds == 1, kinds == 3
+    if int(points.sum()) > INLINE_MAX_POINTS or not (points | lines | polys).all():
+        return False
+    return bool(shapely.is_valid(parts[polys]).all() and shapely.is_simple(parts[lines]).all())

@@ -18,6 +18,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from spatial import crs as crs_mod
+from spatial.crossings import MAX_SELF_CROSSINGS, self_crossings
 from spatial.errors import InputError, TooLargeError
 from spatial.geodesy import geodesic_area, geodesic_length, local_frame
 
@@ -27,6 +28,8 @@ DEFAULT_POINT_RADIUS_M = 50.0
 DEFAULT_CORRIDOR_WIDTH_M = 20.0
 #: A repair by make_valid that changes the area by more than this share is refused.
 MAX_REPAIR_AREA_CHANGE = 0.01
+#: the smallest point radius or corridor half-width (a survey peg, not a pinhead)
+MIN_BUFFER_M = 0.05
 
 
 @dataclass
@@ -245,17 +248,31 @@ def _footprint(ll: BaseGeometry, gtype: str, radius_m: float | None,
             width_m = DEFAULT_CORRIDOR_WIDTH_M
             warnings.append(f"线状工程未给出廊道宽度，按默认宽度 {DEFAULT_CORRIDOR_WIDTH_M:g} 米生成占地范围")
         dist = width_m / 2
-    if not 0 < dist <= 50_000:
-        raise InputError("半径或廊道宽度须为正数且不超过上限", "radius/width must be positive and bounded",
+    if not MIN_BUFFER_M <= dist <= 50_000:  # a denormal radius made GEOS fail with NaNs
+        raise InputError(f"半径或廊道半宽须在 {MIN_BUFFER_M:g} 米到 50 千米之间",
+                         f"radius/half-width must be within {MIN_BUFFER_M:g} m .. 50 km",
                          code="site.buffer_invalid")
+    if gtype.endswith("LineString") and not ll.is_simple:
+        _refuse_many_crossings(ll, "线状工程")
     frame = local_frame(ll)
     return frame.to_lonlat(frame.to_local(ll).buffer(dist, quad_segs=64))
+
+
+def _refuse_many_crossings(geom: BaseGeometry, what: str) -> None:
+    """Refuse a geometry crossing itself too often to repair or buffer in bounded time."""
+    if self_crossings(geom) > MAX_SELF_CROSSINGS:
+        raise TooLargeError(
+            f"{what}自相交超过 {MAX_SELF_CROSSINGS} 处，无法可靠修复，请检查坐标顺序后重新提交",
+            f"The {'line' if what == '线状工程' else 'polygon'} crosses itself more than "
+            f"{MAX_SELF_CROSSINGS} times; check the vertex order",
+            code="site.too_complex")
 
 
 def _repair(fp: BaseGeometry, warnings: list[str]) -> BaseGeometry:
     if fp.is_valid:
         return fp
     reason = shapely.is_valid_reason(fp)
+    _refuse_many_crossings(fp, "场址多边形")  # make_valid's cost grows with the crossings
     fixed = shapely.make_valid(fp)
     polys = [g for g in shapely.get_parts(fixed) if g.geom_type in ("Polygon", "MultiPolygon")]
     repaired = shapely.union_all(polys) if polys else shapely.Polygon()

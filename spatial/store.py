@@ -8,12 +8,19 @@ Layout of ``REDLINE_HOME``::
 A version id is the first 16 hex digits of the sha256 of the normalised content, so the
 same content always gets the same id and a stored version can never change. Activation is a
 single SQLite transaction; readers take the whole active set in one SELECT.
+
+The files are checked too: the sha256 of each version's file is recorded (``layer_files``) in
+the transaction that enters the version, and every read of the file (indexing it, validating
+against it) hashes it first and refuses it (``LayerTamperedError``) when it differs, so a file
+edited in the data directory is never screened. The append-only tables (audit log, screenings,
+file digests) and the version records refuse UPDATE, DELETE and INSERT OR REPLACE by trigger.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -31,9 +38,17 @@ import pyogrio
 import shapely
 import yaml
 
-from spatial.errors import ConflictError, DataError, NotFoundError, StoreBusyError
+from spatial.errors import (
+    ConflictError,
+    DataError,
+    LayerTamperedError,
+    NotFoundError,
+    StoreBusyError,
+)
 from spatial.layerkinds import KINDS, is_raster
 from spatial.validation import ValidationReport, compare, validate_frame
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS layer_versions (
@@ -59,11 +74,35 @@ CREATE TABLE IF NOT EXISTS batch_jobs (
     options TEXT NOT NULL, pinned TEXT NOT NULL, runner TEXT, started_at TEXT,
     started_epoch REAL, resumed_from INTEGER NOT NULL DEFAULT 0, finished_at TEXT,
     message TEXT, heartbeat REAL);
-CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit
-    BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
-    BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
-"""
+CREATE TABLE IF NOT EXISTS layer_files (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, version TEXT NOT NULL,
+    sha256 TEXT NOT NULL, size INTEGER NOT NULL, recorded_at TEXT NOT NULL, how TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS layer_files_by_version ON layer_files(kind, version, id);
+""" + "".join(
+    # INSERT OR REPLACE (and REPLACE, and an upsert) would delete the row it collides with
+    # without firing a DELETE trigger: refuse an insert whose key or rowid is taken. Run on
+    # every open, so catalogues made by older versions get these guards too. (An implicit
+    # rowid reads as -1 in a BEFORE INSERT trigger, hence "> 0".)
+    f"""CREATE TRIGGER IF NOT EXISTS {table}_{label}_i BEFORE INSERT ON {table}
+    WHEN (NEW.rowid > 0 AND EXISTS (SELECT 1 FROM {table} WHERE rowid = NEW.rowid)){key}
+    BEGIN SELECT RAISE(ABORT, '{what}'); END;
+CREATE TRIGGER IF NOT EXISTS {table}_{label}_u BEFORE UPDATE{columns} ON {table}
+    BEGIN SELECT RAISE(ABORT, '{what}'); END;
+CREATE TRIGGER IF NOT EXISTS {table}_{label}_d BEFORE DELETE ON {table}
+    BEGIN SELECT RAISE(ABORT, '{what}'); END;
+""" for table, label, what, key, columns in (
+        ("audit", "append_only", "audit log is append-only", "", ""),
+        ("screenings", "append_only", "screenings are append-only",
+         " OR EXISTS (SELECT 1 FROM screenings WHERE id = NEW.id)", ""),
+        ("layer_files", "append_only", "layer file digests are append-only", "", ""),
+        # a version is immutable; only its file's place (path, relative to the data
+        # directory) may be moved: the file is checked against its digest wherever it is
+        ("layer_versions", "immutable", "layer versions are immutable",
+         " OR EXISTS (SELECT 1 FROM layer_versions WHERE kind = NEW.kind "
+         "AND version = NEW.version)",
+         " OF kind, version, sha256, feature_count, bbox, meta, validation, loaded_by, "
+         "loaded_at"),
+    ))
 
 
 @dataclass(frozen=True)
@@ -107,6 +146,22 @@ class LayerVersion:
         }
 
 
+@dataclass(frozen=True)
+class LayerFile:
+    """A layer file and its sha256 and size (a new one still under its temporary name)."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    """The sha256 and size of a file (read in blocks, never whole)."""
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256")
+        return digest.hexdigest(), fh.tell()
+
+
 def now_iso() -> str:
     """UTC timestamp, seconds precision, ISO 8601."""
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -129,6 +184,7 @@ class LayerStore:
         finally:
             con.close()
         self._local = threading.local()
+        self._record_missing_digests()
 
     @contextmanager
     def connect(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -205,12 +261,84 @@ class LayerStore:
         return [self._version(r) for r in rows]
 
     def read(self, lv: LayerVersion) -> gpd.GeoDataFrame:
-        """The features of a stored version (EPSG:4326)."""
+        """The features of a stored version (EPSG:4326), once its file is verified."""
+        self.verify(lv)
         try:
             return pyogrio.read_dataframe(lv.path)
         except Exception as exc:  # GDAL error types vary by driver
             raise DataError(f"图层文件损坏：{lv.path.name}", f"Layer file unreadable: {exc}",
                             code="layer.file_corrupt") from exc
+
+    # -- file digests --------------------------------------------------------------------
+
+    def verify(self, lv: LayerVersion) -> None:
+        """Check a version's file against the sha256 recorded when it was stored (hashing it:
+        about 1 ms a MB); LayerTamperedError when it differs, is missing or has no record.
+
+        An in-place edit of the same size and mtime is caught as well as a deleted feature:
+        the whole file is hashed, nothing is judged by size or time.
+        """
+        expected = self._recorded_digest(lv.kind, lv.version)
+        try:
+            found, size = file_sha256(lv.path)
+        except OSError as exc:
+            raise _tampered(lv, "缺失或无法读取", "its file is missing or unreadable") from exc
+        if not expected:  # none recorded, or "" for a file refused when the store was upgraded
+            raise _tampered(lv, "没有可核对的入库校验记录(升级时文件已与目录记录不符)",
+                            "its file has no recorded digest (it did not match the catalogue "
+                            "when the data directory was upgraded)")
+        if found != expected:
+            raise _tampered(lv, "与入库时记录的 sha256 不符(已被改动或损坏)",
+                            "its file differs from the sha256 recorded when it was stored",
+                            expected_sha256=expected, found_sha256=found, size=size)
+
+    def file_verified(self, kind: str, version: str, path: Path) -> bool:
+        """Whether ``path`` exists and matches the digest recorded for the version."""
+        expected = self._recorded_digest(kind, version)
+        return bool(expected) and path.is_file() and file_sha256(path)[0] == expected
+
+    @staticmethod
+    def stage_file(tmp: Path) -> LayerFile:
+        """Flush a freshly written layer file to disk and take its digest, while it still has
+        its temporary name (``record_version`` renames it)."""
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        return LayerFile(tmp, *file_sha256(tmp))
+
+    def _recorded_digest(self, kind: str, version: str) -> str | None:
+        with self.connect(write=False) as con:
+            return _latest_digest(con, kind, version)
+
+    def _record_missing_digests(self) -> None:
+        """Record the file digest of versions stored before digests were (a catalogue from an
+        older version), each once its file is found to hold what the catalogue says: a
+        raster's content hash, or a vector layer's feature count and, where it reproduces,
+        its content hash. A file that does not match is recorded with an empty digest: it
+        stays refused (``verify``) until it is imported again, and is not re-read each time."""
+        with self.connect(write=False) as con:
+            rows = con.execute(
+                "SELECT v.* FROM layer_versions v WHERE NOT EXISTS (SELECT 1 FROM layer_files f"
+                " WHERE f.kind = v.kind AND f.version = v.version)").fetchall()
+        found = []
+        for row in rows:
+            lv = self._version(row)
+            if lv.validation.get("errors") or not lv.path.is_file():
+                continue  # a refused version has no file; a missing file stays refused
+            digest, size = file_sha256(lv.path)
+            how = _vouch(lv)
+            if how is None:
+                log.error("layer %s version %s: its file does not hold the content the "
+                          "catalogue records; the version is refused", lv.kind, lv.version)
+                digest, how = "", "mismatch"
+            found.append((lv, LayerFile(lv.path, digest, size), how))
+        if not found:
+            return
+        with self.connect() as con:
+            for lv, file, how in found:
+                if _latest_digest(con, lv.kind, lv.version) is None:
+                    _record_file(con, lv.kind, lv.version, file, f"upgrade ({how})")
+                    audit(con, "upgrade", "file_digest" if file.sha256 else "file_refused",
+                          lv.kind, lv.version, {"sha256": file.sha256, "checked": how})
 
     def is_empty(self) -> bool:
         """True before the first layer is loaded."""
@@ -247,54 +375,80 @@ class LayerStore:
         clean, report = validate_frame(schema, gdf, region=region)
         previous = active.get(kind)
         if not report.errors and previous is not None:
-            report.comparison = compare(schema, clean, self.read(previous), previous.version)
-        sha = content_hash(clean) if len(clean) else hashlib.sha256(b"empty").hexdigest()
+            try:
+                report.comparison = compare(schema, clean, self.read(previous), previous.version)
+            except LayerTamperedError as exc:  # the new version may be what replaces it
+                report.warnings.append(f"未与启用版本 {previous.version} 比较：{exc.message_zh}")
+        sha = _frame_hash(clean)
         version = sha[:16]
         target = self.home / "layers" / kind / f"{version}.gpkg"
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists() and not report.errors:
+        staged = None
+        if not report.errors and not self.file_verified(kind, version, target):
             # A private temporary name: two processes seeding at once must not collide; the
-            # rename is atomic, so a crash leaves either no file or the whole file.
+            # rename (in record_version) is atomic, so a crash leaves no file or the whole file.
             tmp = target.with_name(f".{version}.{os.getpid()}.{secrets.token_hex(4)}.gpkg")
-            pyogrio.write_dataframe(clean, tmp, driver="GPKG", layer=kind)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
+            try:
+                pyogrio.write_dataframe(clean, tmp, driver="GPKG", layer=kind)
+                staged = self.stage_file(tmp)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
         bbox = [round(float(v), 7) for v in clean.total_bounds] if len(clean) else []
         return self.record_version(kind, version, sha, len(clean), bbox, meta, report, target,
                                    loaded_by=loaded_by, activate=activate,
-                                   detail={"features": len(clean)}, what=("图层", "Layer"))
+                                   detail={"features": len(clean)}, what=("图层", "Layer"),
+                                   staged=staged)
 
     def record_version(self, kind: str, version: str, sha: str, count: int, bbox: list[float],
                        meta: SourceMeta, report: ValidationReport, target: Path, *,
                        loaded_by: str, activate: bool, detail: dict[str, Any],
-                       what: tuple[str, str]) -> LayerVersion:
+                       what: tuple[str, str], staged: LayerFile | None = None) -> LayerVersion:
         """Enter a written (or refused) version in the catalogue, audit it, optionally activate.
 
         Shared by vector and raster imports. Same content with other metadata is a conflict
         (versions are immutable); a version with errors is recorded and raises DataError.
+        ``staged`` is the version's new file under its temporary name: it is renamed to
+        ``target`` and its digest recorded in the same transaction, unless ``target`` already
+        holds the recorded file (then it is dropped); a target that does not verify (edited,
+        damaged, left by a crash) is replaced, and the rewrite audited.
         """
-        with self.connect() as con:
-            exists = con.execute("SELECT meta FROM layer_versions WHERE kind=? AND version=?",
-                                 (kind, version)).fetchone()
-            if exists and json.loads(exists[0]) != json.loads(json.dumps(asdict(meta))):
-                raise ConflictError(
-                    f"相同内容已存储为版本 {version}，但元数据不同；版本不可修改",
-                    f"The same content is already stored as version {version} with other metadata",
-                    code="layer.version_exists")
-            if not exists:
-                con.execute(
-                    "INSERT INTO layer_versions VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (kind, version, sha, count, json.dumps(bbox),
-                     json.dumps(asdict(meta), ensure_ascii=False),
-                     json.dumps(asdict(report), ensure_ascii=False),
-                     target.relative_to(self.home).as_posix(), loaded_by, now_iso()),
-                )
-                action = "import_refused" if report.errors else "import"
-                audit(con, loaded_by, action, kind, version,
-                      {**detail, "errors": report.errors[:5]})
-            if activate and not report.errors:
-                _activate(con, kind, version, loaded_by)
+        try:
+            with self.connect() as con:
+                exists = con.execute("SELECT meta FROM layer_versions WHERE kind=? AND version=?",
+                                     (kind, version)).fetchone()
+                if exists and json.loads(exists[0]) != json.loads(json.dumps(asdict(meta))):
+                    raise ConflictError(
+                        f"相同内容已存储为版本 {version}，但元数据不同；版本不可修改",
+                        f"The same content is already stored as version {version} with other "
+                        "metadata", code="layer.version_exists")
+                if not exists:
+                    con.execute(
+                        "INSERT INTO layer_versions VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (kind, version, sha, count, json.dumps(bbox),
+                         json.dumps(asdict(meta), ensure_ascii=False),
+                         json.dumps(asdict(report), ensure_ascii=False),
+                         target.relative_to(self.home).as_posix(), loaded_by, now_iso()),
+                    )
+                    action = "import_refused" if report.errors else "import"
+                    audit(con, loaded_by, action, kind, version,
+                          {**detail, "errors": report.errors[:5]})
+                if staged is not None:
+                    prior = _latest_digest(con, kind, version)
+                    # checked again under the write lock: a concurrent import of the same
+                    # content may have put the file in place meanwhile
+                    if not prior or not (target.is_file() and file_sha256(target)[0] == prior):
+                        os.replace(staged.path, target)
+                        _record_file(con, kind, version, staged,
+                                     "import" if prior is None else "rewrite")
+                        if prior is not None:
+                            audit(con, loaded_by, "file_rewritten", kind, version,
+                                  {"sha256": staged.sha256, "previous_sha256": prior})
+                if activate and not report.errors:
+                    _activate(con, kind, version, loaded_by)
+        finally:
+            if staged is not None:
+                staged.path.unlink(missing_ok=True)  # not renamed: refused, or not needed
         if report.errors:
             raise DataError(f"{what[0]}校验未通过：" + "；".join(report.errors[:5]),
                             f"{what[1]} validation failed: " + "; ".join(report.errors[:5]),
@@ -308,6 +462,7 @@ class LayerStore:
         if lv.validation.get("errors"):
             raise ConflictError("该版本校验未通过，不能启用", "This version failed validation",
                                 code="layer.version_invalid")
+        self.verify(lv)  # an edited file is refused here too, not only when it is indexed
         with self.connect() as con:
             _activate(con, kind, version, actor)
         return lv
@@ -376,6 +531,49 @@ def audit(con: sqlite3.Connection, actor: str | None, action: str, kind: str | N
         (now_iso(), actor, action, kind, version,
          json.dumps(detail, ensure_ascii=False) if detail else None),
     )
+
+
+def _latest_digest(con: sqlite3.Connection, kind: str, version: str) -> str | None:
+    row = con.execute("SELECT sha256 FROM layer_files WHERE kind = ? AND version = ? "
+                      "ORDER BY id DESC LIMIT 1", (kind, version)).fetchone()
+    return row[0] if row else None
+
+
+def _record_file(con: sqlite3.Connection, kind: str, version: str, file: LayerFile,
+                 how: str) -> None:
+    con.execute("INSERT INTO layer_files(kind, version, sha256, size, recorded_at, how) "
+                "VALUES (?,?,?,?,?,?)", (kind, version, file.sha256, file.size, now_iso(), how))
+
+
+def _tampered(lv: LayerVersion, why_zh: str, why_en: str, **details: Any) -> LayerTamperedError:
+    return LayerTamperedError(
+        f"图层 {lv.kind} 版本 {lv.version} 的数据文件{why_zh}，该版本已拒用、不参与筛查；"
+        "请从备份恢复该文件，或重新导入该图层",
+        f"Layer {lv.kind} version {lv.version} is refused and not screened: {why_en}; restore "
+        "the file from a backup or import the layer again",
+        code="layer.tampered", details={"kind": lv.kind, "version": lv.version, **details})
+
+
+def _vouch(lv: LayerVersion) -> str | None:
+    """How a file without a recorded digest was found to hold its version's content
+    (``content``: its content hash; ``feature_count``: a vector file's normalised content does
+    not always hash the same once written to a GeoPackage, so its feature count must do), or
+    None when it does not."""
+    try:
+        if is_raster(lv.kind):
+            from spatial.rasterstore import content_digest  # rasters build on this module
+
+            return "content" if content_digest(lv.path)[0] == lv.sha256 else None
+        gdf = pyogrio.read_dataframe(lv.path)
+    except Exception:  # unreadable (GDAL error types vary by driver), or too large
+        return None
+    if len(gdf) != lv.feature_count:
+        return None
+    return "content" if _frame_hash(gdf) == lv.sha256 else "feature_count"
+
+
+def _frame_hash(gdf: gpd.GeoDataFrame) -> str:
+    return content_hash(gdf) if len(gdf) else hashlib.sha256(b"empty").hexdigest()
 
 
 def _row_to_version(row: tuple[Any, ...], home: Path) -> LayerVersion:

@@ -50,3 +50,12 @@ def test_too_many_vertices_is_413(client):
     ring.append(ring[0])
     r = client.post("/api/v1/screenings", json={"site": {"type": "Polygon", "coordinates": [ring]}})
     assert r.status_code == 413 and r.json()["code"] == "site.too_many_vertices"
+
+
+@pytest.mark.parametrize("radius", [5e-324, 1e-9, 0.0, -1.0, 1e9])
+def test_point_radius_out_of_range_is_a_4xx(client, radius):
+    """A denormal radius made GEOS fail with NaN coordinates (a 500 found by schemathesis)."""
+    r = client.post("/api/v1/screenings", json={"site": "POINT(106.45 29.61)", "radius_m": radius,
+                                                "project": {"industry": "K7010", "nature": "new"}})
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] in ("site.buffer_invalid", "request.invalid")

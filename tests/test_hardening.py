@@ -64,6 +64,8 @@ def test_200mb_upload_is_refused_quickly_with_bounded_memory(demo_home):
         raise AssertionError("no VmHWM")
 
     def body():
+        # a well-formed start, so the route reads on (chunked bodies stream through to it)
+        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.geojson"\r\n\r\n'
         chunk = b"\0" * (1 << 20)
         for _ in range(200):  # 200 MB
             yield chunk

@@ -5,6 +5,7 @@ activated and rolled back like vector layers."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import tempfile
 from pathlib import Path
 
@@ -215,7 +216,11 @@ def test_map_preview_shows_the_raster_thumbnail(client):
     f = next(x for x in doc["findings"] if x["rule_id"] == "eco-importance-extreme-share")
     assert len(f["thumbnail_bounds"]) == 4
     html = client.get(doc["links"]["map"]).text
-    assert "L.imageOverlay" in html and "data:image/png;base64" in html
+    data = json.loads(html.split("<script type='application/json' id='map-data'>")[1]
+                      .split("</script>")[0])
+    images = [o["image"] for o in data["overlays"] if o.get("image")]
+    assert images and images[0]["url"].startswith("data:image/png;base64")
+    assert "L.imageOverlay(overlay.image.url" in client.get("/static/mapview.js").text
 
 
 def test_part_of_site_beyond_the_raster_is_unknown_not_ignored():

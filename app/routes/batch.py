@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.deps import EngineDep
 from app.schemas import ProjectIn, json_or_file_body, problem_responses
 from app.security import ReviewerDep
-from app.uploads import read_form, request_invalid, save_upload, suffix_of
+from app.uploads import read_form, request_invalid, save_upload, suffix_of, upload_dir
 from spatial import batch
 from spatial.batchio import BatchWriter
 from spatial.errors import InputError, TooLargeError
@@ -58,7 +58,8 @@ async def create_batch(request: Request, engine: EngineDep, who: ReviewerDep,
                             f"At most {settings.batch_sync_max} sites per synchronous batch",
                             code="batch.too_large")
     if mode == "sync" or (mode == "auto" and len(features) <= settings.batch_sync_max):
-        rows = await run_in_threadpool(lambda: list(batch.rows(engine.service, features, opts)))
+        # screened in the sandbox: bounded in time and memory like a single screening
+        rows = await engine.sandboxed("batch_rows", features, opts)
         return JSONResponse({"total": len(rows), "counts": batch.counts(rows), "rows": rows})
     job = await run_in_threadpool(engine.jobs().submit, features, opts, created_by=who.name)
     return JSONResponse(job, status_code=202, headers={"Location": job["links"]["self"]})
@@ -156,7 +157,7 @@ async def _from_multipart(request: Request, limit: int) -> tuple[list[Any], batc
         body = BatchIn.model_validate({"sites": {}, **fields})
     except ValidationError as exc:
         raise request_invalid(exc) from exc
-    with tempfile.TemporaryDirectory(prefix="redline-batch-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="batch-", dir=upload_dir(request)) as tmp:
         path = Path(tmp) / f"sites{suffix_of(upload, 'sites.geojson')}"
         await save_upload(upload, path, limit)
         features, file_crs = await run_in_threadpool(batch.read_sites, path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +17,8 @@ from starlette.datastructures import UploadFile
 from app.deps import EngineDep
 from app.schemas import problem_responses
 from app.security import AdminDep, ReviewerDep
-from spatial.errors import DataError, InputError, NotFoundError, TooLargeError
+from app.uploads import save_upload, suffix_of
+from spatial.errors import DataError, InputError, NotFoundError, RedlineError
 from spatial.layerkinds import KINDS, RASTER_KINDS, is_raster
 from spatial.layerload import LayerSource, read_layer
 from spatial.rasterstore import import_raster
@@ -105,20 +106,18 @@ async def upload_version(kind: str, request: Request, engine: EngineDep,
                          code="upload.missing")
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     meta, source_opts = _meta(fields)
-    limit = engine.settings.max_upload_bytes
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise TooLargeError(f"上传文件超过 {limit // 1024 // 1024} MB 上限", "Upload too large",
-                            code="upload.too_large")
-    name = PurePath(upload.filename or "layer.geojson").name
+    suffix = suffix_of(upload, "layer.geojson")
+    if is_raster(kind) and suffix not in (".tif", ".tiff"):
+        raise InputError("栅格图层请上传 GeoTIFF(.tif)", "Raster layers must be GeoTIFF",
+                         code="upload.unsupported_format")
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="redline-upload-") as tmp:
-        path = Path(tmp) / f"layer{Path(name).suffix.lower()}"
-        path.write_bytes(data)
+    with tempfile.TemporaryDirectory(prefix="layer-", dir=engine.uploads()) as tmp:
+        path = Path(tmp) / f"layer{suffix}"
+        # streamed to disk under the limit (the form parser already spooled it to disk)
+        await save_upload(upload, path, engine.settings.max_upload_bytes)
         if is_raster(kind):
-            if path.suffix not in (".tif", ".tiff"):
-                raise InputError("栅格图层请上传 GeoTIFF(.tif)", "Raster layers must be GeoTIFF",
-                                 code="upload.unsupported_format")
+            # the header's dimensions are checked before any pixel is read, and nothing is
+            # stored when they are refused (rasterstore.import_raster)
             lv = await run_in_threadpool(import_raster, engine.store, kind, path, meta,
                                          loaded_by=f"{who.name} ({who.id})")
         else:
@@ -129,7 +128,11 @@ async def upload_version(kind: str, request: Request, engine: EngineDep,
             except DataError as exc:
                 exc.details["notes"] = notes
                 raise
-    impact = await run_in_threadpool(engine.service.impact, kind, lv.version)
+    try:
+        impact = await run_in_threadpool(engine.service.impact, kind, lv.version)
+    except RedlineError as exc:  # the version is stored: say so, and why there is no impact
+        impact = {"error": {"code": exc.code, "message_zh": exc.message_zh,
+                            "message_en": exc.message_en}}
     return JSONResponse({"version": lv.public(), "notes": notes, "impact": impact,
                          "activatable": True}, status_code=201)
 
@@ -150,7 +153,7 @@ def _meta(fields: dict[str, str]) -> tuple[SourceMeta, dict[str, Any]]:
         if not isinstance(field_map, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in field_map.items()):
             raise ValueError
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: deeply nested JSON
         raise InputError("field_map 须为 JSON 对象 {源字段: 目标字段}", "field_map must be a JSON object",
                          code="layer.field_map_invalid") from exc
     coverage = [c.strip() for c in fields.get("coverage_adcodes", "").split(",") if c.strip()]

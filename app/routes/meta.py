@@ -44,4 +44,6 @@ def readyz(engine: EngineDep) -> dict[str, Any]:
     missing = sorted(set(KINDS) - set(layers.layers))
     return {"status": "ready", "rules_version": engine.rules.sha256,
             "rules": len(engine.rules.rules), "layers": len(layers.layers),
-            "missing_layer_kinds": missing}
+            "missing_layer_kinds": missing,
+            # active versions whose file failed verification: not screened, rules need them
+            "refused_layers": layers.refused_public()}

@@ -6,7 +6,10 @@ One collection per active layer kind; items are GeoJSON in CRS84 with ``bbox``, 
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
+from urllib.parse import urlencode
 
 import shapely
 from fastapi import APIRouter, Query, Request
@@ -15,7 +18,7 @@ from shapely.geometry import box, mapping
 
 from app.deps import EngineDep
 from app.schemas import problem_responses
-from spatial.errors import InputError, NotFoundError
+from spatial.errors import NotFoundError, RedlineError
 from spatial.layerkinds import KINDS
 from spatial.layerset import IndexedLayer
 
@@ -33,6 +36,52 @@ class GeoJSONResponse(JSONResponse):
     """JSON sent, and documented in the OpenAPI schema, as ``application/geo+json``."""
 
     media_type = GEOJSON
+
+
+#: a feature id: 1-based, ASCII digits (``str.isdigit`` also accepts '²' and '٣'), short
+FEATURE_ID = re.compile(r"[0-9]{1,18}")
+
+
+class QueryParamInvalid(RedlineError, ValueError):
+    """An invalid query parameter value. OGC API - Features (/req/core/query-param-invalid)
+    requires 400: the error mapping (app/errors.py) answers 400 for a domain error it does not
+    list, and this one is deliberately not an InputError (422)."""
+
+    default_code = "ogc.query_invalid"
+
+
+def _bbox_invalid(detail_zh: str, detail_en: str) -> QueryParamInvalid:
+    return QueryParamInvalid(f"bbox 无效：{detail_zh}(格式 minLon,minLat,maxLon,maxLat，WGS84 经纬度)",
+                             f"Invalid bbox: {detail_en} (minLon,minLat,maxLon,maxLat in CRS84)",
+                             code="ogc.bbox_invalid")
+
+
+def parse_bbox(text: str) -> list[tuple[float, float, float, float]]:
+    """The lon/lat boxes of a ``bbox`` parameter: 4 numbers, or 6 with heights (ignored);
+    west > east is a box across the antimeridian (OGC API - Features 1, 7.15.3): two boxes."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError as exc:
+        raise _bbox_invalid("须为逗号分隔的数字", "not comma-separated numbers") from exc
+    if len(values) == 6:
+        west, south, bottom, east, north, top = values
+        if not bottom <= top:
+            raise _bbox_invalid("最低高程大于最高高程", "bottom above top")
+    elif len(values) == 4:
+        west, south, east, north = values
+    else:
+        raise _bbox_invalid(f"须为 4 个(或含高程的 6 个)数字，实为 {len(values)} 个",
+                            f"needs 4 (or 6) numbers, not {len(values)}")
+    if not all(math.isfinite(v) for v in values):
+        raise _bbox_invalid("包含非有限数值(nan/inf)", "numbers must be finite")
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90
+            and -90 <= north <= 90):
+        raise _bbox_invalid("超出经纬度范围", "outside -180..180, -90..90")
+    if south > north:
+        raise _bbox_invalid("南边界大于北边界", "south above north")
+    if west > east:
+        return [(west, south, 180.0, north), (-180.0, south, east, north)]
+    return [(west, south, east, north)]
 
 
 def _base(request: Request) -> str:
@@ -108,27 +157,24 @@ def _feature(lay: IndexedLayer, i: int) -> dict[str, Any]:
 @router.get("/collections/{collection_id}/items", summary="要素 / Items",
             response_class=GeoJSONResponse)
 def items(collection_id: str, request: Request, engine: EngineDep,
-          bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat"),
+          bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat (CRS84); 6 "
+                                   "numbers with heights also; minLon > maxLon crosses the "
+                                   "antimeridian"),
           limit: int = Query(100, ge=1, le=10_000), offset: int = Query(0, ge=0)
           ) -> GeoJSONResponse:
     """Features, optionally within ``bbox``, paged with ``limit``/``offset``."""
     lay = _layer(engine, collection_id)
     if bbox:
-        try:
-            west, south, east, north = (float(v) for v in bbox.split(","))
-        except ValueError as exc:
-            raise InputError("bbox 须为 minLon,minLat,maxLon,maxLat", "bbox must be 4 numbers",
-                             code="ogc.bbox_invalid") from exc
-        idx = sorted(int(i) for i in lay.tree.query(box(west, south, east, north),
-                                                    predicate="intersects"))
+        idx = sorted({int(i) for b in parse_bbox(bbox)
+                      for i in lay.tree.query(box(*b), predicate="intersects")})
     else:
         idx = list(range(len(lay.geoms)))
     page = idx[offset:offset + limit]
     base = f"{_base(request)}/collections/{collection_id}/items"
     links = [{"href": str(request.url), "rel": "self", "type": GEOJSON}]
     if offset + limit < len(idx):
-        query = f"limit={limit}&offset={offset + limit}" + (f"&bbox={bbox}" if bbox else "")
-        links.append({"href": f"{base}?{query}", "rel": "next", "type": GEOJSON})
+        query = {"limit": limit, "offset": offset + limit, **({"bbox": bbox} if bbox else {})}
+        links.append({"href": f"{base}?{urlencode(query)}", "rel": "next", "type": GEOJSON})
     body = {"type": "FeatureCollection", "features": [_feature(lay, i) for i in page],
             "numberMatched": len(idx), "numberReturned": len(page), "links": links}
     return GeoJSONResponse(body)
@@ -139,7 +185,7 @@ def items(collection_id: str, request: Request, engine: EngineDep,
 def item(collection_id: str, feature_id: str, engine: EngineDep) -> GeoJSONResponse:
     """One feature by its id."""
     lay = _layer(engine, collection_id)
-    if not feature_id.isdigit() or not 1 <= int(feature_id) <= len(lay.geoms):
+    if not FEATURE_ID.fullmatch(feature_id) or not 1 <= int(feature_id) <= len(lay.geoms):
         raise NotFoundError(f"没有该要素：{feature_id}", f"No feature {feature_id}",
                             code="ogc.feature_not_found")
     return GeoJSONResponse(_feature(lay, int(feature_id) - 1))

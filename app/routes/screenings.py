@@ -28,8 +28,10 @@ from app.uploads import read_form, request_invalid, save_upload, suffix_of
 from spatial.errors import InputError, NotFoundError, RequestTimeout, StoreBusyError
 from spatial.layerset import LayerSet
 from spatial.mapview import render_map
+from spatial.project import Project
 from spatial.report import render_report
-from spatial.service import ScreeningRequest, request_from_file
+from spatial.service import Screening, ScreeningRequest
+from spatial.site import Site
 from spatial.staticmap import static_map_svg
 
 #: JSON bodies up to this size may be screened on the event loop (ScreeningService.screen_now)
@@ -47,30 +49,36 @@ router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=p
     openapi_extra=json_or_file_body("ScreeningCreate"),
 )
 async def create_screening(request: Request, engine: EngineDep, who: CallerDep) -> Response:
-    """Screen a site given as GeoJSON/WKT (JSON body) or as an uploaded file (multipart)."""
-    ctype = request.headers.get("content-type", "")
-    done = prepared = None
+    """Screen a site given as GeoJSON/WKT (JSON body) or as an uploaded file (multipart).
+
+    A parcel-sized site whose cost is provably small is screened in this process (on the
+    event loop when the engine is free). Anything else, and every uploaded file, is parsed
+    and screened in a sandbox worker process that is killed when the time limit runs out.
+    """
+    ctype = request.headers.get("content-type", "").lower()
+    timeout = engine.settings.request_timeout_s
+    done = None
     if ctype.startswith("multipart/form-data"):
-        req = await _from_multipart(request, engine.settings.max_body_bytes)
+        req, doc = await _from_multipart(request, engine)
+        done = engine.service.stamp(req, doc)
     elif ctype.startswith("application/json") or not ctype:
         body = await request.body()
-        req = _from_json(_parse_json(body))
         if len(body) <= INLINE_MAX_BODY:  # parcel-sized: parsing and checking it is cheap too
-            prepared = engine.service.prepare(req)
-            await _my_turn()
-            done = engine.service.screen_now(req, *prepared)
+            req = _from_json(_parse_json(body))
+            prepared = engine.service.prepare_cheap(req)
+            if prepared is not None:
+                await _my_turn()
+                done = engine.service.screen_now(req, *prepared)
+                if done is None:  # the engine is busy: bounded work, on a thread
+                    done = await _on_thread(engine, req, prepared, timeout)
+        else:
+            req = await anyio.to_thread.run_sync(lambda: _from_json(_parse_json(body)))
+        if done is None:
+            doc = await engine.sandboxed("screen", req, None)
+            done = engine.service.stamp(req, doc)
     else:
         raise InputError("不支持的内容类型，请使用 application/json 或 multipart/form-data",
                          f"Unsupported content type: {ctype}", code="request.content_type")
-    try:
-        if done is None:
-            done = await asyncio.wait_for(
-                anyio.to_thread.run_sync(engine.service.new_screening, req, prepared,
-                                         limiter=engine.limiter()),
-                timeout=engine.settings.request_timeout_s)
-    except TimeoutError as exc:
-        raise RequestTimeout("筛查超时，请简化场址或稍后重试", "The screening timed out",
-                             code="request.timeout") from exc
     # stored before the id is handed out; the screening thread meanwhile takes the next request
     # (shielded: a cancelled request must not cancel the writer's future; a bounded wait)
     try:
@@ -80,6 +88,17 @@ async def create_screening(request: Request, engine: EngineDep, who: CallerDep) 
         raise StoreBusyError("筛查结果未能及时保存，请稍后重试", "Storing the screening timed out",
                              code="store.busy") from exc
     return Response(done.json, status_code=201, media_type="application/json")
+
+
+async def _on_thread(engine: Engine, req: ScreeningRequest, prepared: tuple[Site, Project],
+                     timeout: float) -> Screening:
+    try:
+        return await asyncio.wait_for(
+            anyio.to_thread.run_sync(engine.service.new_screening, req, prepared,
+                                     limiter=engine.limiter()), timeout=timeout)
+    except TimeoutError as exc:
+        raise RequestTimeout("筛查超时，请简化场址或稍后重试", "The screening timed out",
+                             code="request.timeout") from exc
 
 
 #: event loops (one per worker process; tests run several) whose inline turn is taken
@@ -150,7 +169,7 @@ def _layers_of(engine: Engine, doc: dict[str, Any]) -> LayerSet | None:
 
 @router.get("", summary="筛查记录列表 / List screenings (reviewer)")
 def list_screenings(engine: EngineDep, who: ReviewerDep, limit: int = Query(100, ge=1, le=1000),
-                    offset: int = Query(0, ge=0)) -> dict[str, Any]:
+                    offset: int = Query(0, ge=0, le=1_000_000_000)) -> dict[str, Any]:
     """Stored screenings, newest first."""
     return {"items": engine.service.list(limit, offset)}
 
@@ -159,14 +178,21 @@ def list_screenings(engine: EngineDep, who: ReviewerDep, limit: int = Query(100,
              summary="复现或按当前图层重新筛查 / Re-run (reviewer)")
 def rerun(screening_id: str, engine: EngineDep, who: ReviewerDep,
           current: bool = False) -> dict[str, Any]:
-    """Re-screen a stored request; ``current=true`` uses today's active layers instead."""
-    return engine.service.rerun(screening_id, current=current)
+    """Re-screen a stored request; ``current=true`` uses today's active layers instead. The
+    re-run is screened in the sandbox, under the same time limit as a new screening."""
+    timeout = engine.settings.request_timeout_s
+
+    def evaluate(req: ScreeningRequest, versions: dict[str, str] | None) -> dict[str, Any]:
+        doc: dict[str, Any] = engine.sandbox().run("screen", req, versions, timeout_s=timeout)
+        return doc
+
+    return engine.service.rerun(screening_id, current=current, evaluate=evaluate)
 
 
 def _parse_json(body: bytes) -> Any:
     try:
         return json.loads(body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # incl. an integer of over 4 300 digits
         raise InputError("请求体不是合法的JSON", f"Body is not valid JSON: {exc}",
                          code="request.json_invalid") from exc
 
@@ -181,15 +207,19 @@ def _from_json(raw: Any) -> ScreeningRequest:
                             corridor_width_m=body.corridor_width_m, accuracy_m=body.accuracy_m)
 
 
-async def _from_multipart(request: Request, limit: int) -> ScreeningRequest:
+async def _from_multipart(request: Request, engine: Engine
+                          ) -> tuple[ScreeningRequest, dict[str, Any]]:
+    """Save the uploaded site file in the uploads directory and read and screen it in the
+    sandbox: GDAL never opens an upload in the service process."""
     upload, fields, project = await read_form(request)
     try:
         options = ScreeningCreate.model_validate({"site": "POINT (0 0)", **fields})
     except ValidationError as exc:
         raise request_invalid(exc) from exc
-    with tempfile.TemporaryDirectory(prefix="redline-upload-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="site-", dir=engine.uploads()) as tmp:
         path = Path(tmp) / f"site{suffix_of(upload, 'site.geojson')}"
-        await save_upload(upload, path, limit)
-        return request_from_file(path, project, crs=options.crs, radius_m=options.radius_m,
-                                 corridor_width_m=options.corridor_width_m,
-                                 accuracy_m=options.accuracy_m)
+        await save_upload(upload, path, engine.settings.max_body_bytes)
+        opts = {"crs": options.crs, "radius_m": options.radius_m,
+                "corridor_width_m": options.corridor_width_m, "accuracy_m": options.accuracy_m}
+        req, doc = await engine.sandboxed("screen_file", str(path), project, opts)
+    return req, doc

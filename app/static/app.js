@@ -51,7 +51,7 @@ async function getJSON(url, opts) {
 async function initMap() {
   const cfg = await getJSON("/api/v1/config");
   if (cfg.demo) $("demo-banner").hidden = false;
-  if (cfg.tile_url) L.tileLayer(cfg.tile_url, { attribution: cfg.tile_attribution }).addTo(map);
+  if (cfg.tile_url) L.tileLayer(cfg.tile_url, { attribution: esc(cfg.tile_attribution) }).addTo(map);
   const { collections } = await getJSON("/ogc/collections");
   const active = new Set(collections.map((c) => c.id));
   const kinds = Object.keys(LAYER_STYLES).filter((k) => active.has(k));
@@ -78,9 +78,15 @@ async function initMap() {
   const legend = L.control({ position: "bottomright" });
   legend.onAdd = () => {
     const div = L.DomUtil.create("div", "legend");
-    div.innerHTML = Object.values(LAYER_STYLES).filter((s) => s.on)
-      .map((s) => `<div><i style="background:${s.style.color}"></i>${s.name}</div>`).join("")
-      + '<div><i style="background:#8e44ad"></i>距离控制线</div><div><i style="background:#f1c40f"></i>场址</div>';
+    // swatch colours through the CSSOM: the CSP allows no style attributes in markup
+    const row = (colour, label) => {
+      const item = L.DomUtil.create("div", "", div);
+      L.DomUtil.create("i", "", item).style.background = colour;
+      item.append(label);
+    };
+    Object.values(LAYER_STYLES).filter((s) => s.on).forEach((s) => row(s.style.color, s.name));
+    row("#8e44ad", "距离控制线");
+    row("#f1c40f", "场址");
     return div;
   };
   legend.addTo(map);
