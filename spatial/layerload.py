@@ -56,6 +56,8 @@ def _read(path: Path, table: str | None, encoding: str | None,
           notes: list[str]) -> gpd.GeoDataFrame:
     try:
         layers = spatial_layers(path)
+    except InputError:  # a refused format (upload.format_mismatch) keeps its own code
+        raise
     except Exception as exc:  # GDAL raises driver-specific errors
         raise InputError("无法读取图层文件(格式不支持或文件损坏)", "Cannot read the layer file",
                          code="file.unreadable") from exc

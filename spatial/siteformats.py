@@ -107,6 +107,8 @@ def _from_archive(members: list[Path], suffix: str, crs: str | None) -> RawSite:
 def _gdal(path: Path, fmt: str, *, encoding: str | None = None) -> RawSite:
     try:
         spatial = spatial_layers(path)
+    except InputError:  # a refused format (upload.format_mismatch) keeps its own code
+        raise
     except Exception as exc:  # GDAL raises driver-specific errors
         raise InputError("无法读取场址文件(格式不支持或文件损坏)",
                          "Cannot read the site file (unsupported or corrupt)",

@@ -97,20 +97,26 @@ def _disguise(doc: bytes, ext: str) -> tuple[str, bytes]:
 
 def _assert_refused(r, trap_hits_before: int, name: str, ext: str) -> None:
     """Refused with a 4xx problem, nothing leaked, nothing fetched. A genuine KML with a
-    network link may be screened (its own placemark), but the link is never followed."""
+    network link is read as KML (screened, or refused by layer validation), but the link is
+    never followed."""
     assert "root:" not in r.text and "/bin/" not in r.text
     assert len(_Hits.hits) == trap_hits_before, _Hits.hits
-    if name == "kml_link" and ext in (".kml", ".kmz") and r.status_code in (200, 201, 202):
+    if name == "kml_link" and ext in (".kml", ".kmz"):  # read as the KML it is
+        assert r.status_code < 500, r.text
         return
     assert 400 <= r.status_code < 500, (name, ext, r.status_code, r.text[:300])
     assert r.headers["content-type"].startswith("application/problem+json")
+    if ext not in (".kmz", ".zip"):  # archives may fail on their members' own checks first
+        assert r.json()["code"] in ("upload.format_mismatch", "file.unreadable"), r.json()
+    if name.startswith("vrt") and ext in (".kml", ".gpkg", ".dxf"):
+        assert r.json()["code"] == "upload.format_mismatch", (name, ext, r.json())
 
 
 PROJECT_FIELD = {"project": '{"industry": "K7010", "nature": "new"}'}
 ROUTES = {  # route → (accepted extensions, form fields, role)
     "/api/v1/screenings": (SITE_EXTS, PROJECT_FIELD, None),
     "/api/v1/screenings/batch": (BATCH_EXTS, PROJECT_FIELD, "reviewer"),
-    "/api/v1/layers/redline/versions": (LAYER_EXTS, {"accuracy_m": "5", "title": "恶意图层"},
+    "/api/v1/layers/eco_redline/versions": (LAYER_EXTS, {"accuracy_m": "5", "title": "恶意图层"},
                                         "admin"),
 }
 
