@@ -135,7 +135,7 @@ class Sandbox:
             except _Killed as exc:
                 assert worker is not None
                 self._pids.discard(worker.pid)
-                worker = None
+                started, worker = worker.ready, None
                 _fail(task.future, exc.error)
                 if self._closing:
                     continue
@@ -143,8 +143,11 @@ class Sandbox:
                     self.killed += 1
                 else:
                     log.warning("sandbox worker died in task %s: %s", task.name, exc)
-                # replace it at once, so the next request finds a warm worker
-                self._tasks.put(_Task("ping", (), time.monotonic() + START_TIMEOUT_S, Future()))
+                # replace it at once, so the next request finds a warm worker; a worker that
+                # died before it was ready is not (the next request tries again, no busy loop)
+                if started:
+                    self._tasks.put(_Task("ping", (), time.monotonic() + START_TIMEOUT_S,
+                                          Future()))
             except BaseException as exc:  # a task's own error: the worker lives on
                 _fail(task.future, exc)
             else:

@@ -183,3 +183,16 @@ def test_a_store_failure_is_an_error_never_a_201(client, engine, monkeypatch):
         "site": {"type": "Point", "coordinates": [106.4512, 29.6184]}, "project": PROJECT})
     assert r.status_code == 503
     assert r.json()["code"] == "store.busy"
+
+
+def test_a_worker_that_cannot_start_fails_the_request_without_a_respawn_loop(tmp_path):
+    from spatial.errors import SandboxError
+
+    box = Sandbox(tmp_path / "home", tmp_path / "no-rules")  # the worker cannot load rules
+    try:
+        with pytest.raises(SandboxError):
+            box.run("ping", timeout_s=120)
+        time.sleep(1.0)  # a respawn would have started a new worker by now
+        assert not box.pids()
+    finally:
+        box.close()
