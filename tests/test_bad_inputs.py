@@ -59,3 +59,18 @@ def test_point_radius_out_of_range_is_a_4xx(client, radius):
                                                 "project": {"industry": "K7010", "nature": "new"}})
     assert r.status_code == 422, r.text
     assert r.json()["code"] in ("site.buffer_invalid", "request.invalid")
+
+
+def test_media_types_are_matched_case_insensitively(client):
+    """RFC 9110 §8.3.1: type and subtype are case-insensitive."""
+    body = b'{"site": "POINT(106.45 29.61)", "project": {"industry": "K7010", "nature": "new"}}'
+    r = client.post("/api/v1/screenings", content=body,
+                    headers={"Content-Type": "Application/JSON; charset=UTF-8"})
+    assert r.status_code == 201, r.text
+    boundary = "xyz"
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.wkt\"\r\n"
+            f"\r\nPOINT (106.45 29.61)\r\n--{boundary}\r\nContent-Disposition: form-data; "
+            f"name=\"project\"\r\n\r\n{{\"industry\": \"K7010\"}}\r\n--{boundary}--\r\n").encode()
+    r = client.post("/api/v1/screenings", content=form,
+                    headers={"Content-Type": f"MULTIPART/Form-Data; boundary={boundary}"})
+    assert r.status_code == 201, r.text

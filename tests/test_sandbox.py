@@ -164,8 +164,13 @@ def test_an_acknowledged_screening_survives_kill_9(tmp_path, demo_home):
                        timeout=30)
         assert r.status_code == 201
         ident = r.json()["id"]
+        children = psutil.Process(PROCESSES[url].pid).children(recursive=True)
         os.kill(PROCESSES[url].pid, signal.SIGKILL)  # no shutdown, no flush: the row is on disk
         PROCESSES[url].wait(timeout=10)
+        # its sandbox worker (and multiprocessing's resource tracker) die with it
+        assert any("spawn_main" in " ".join(c.cmdline()) for c in children)
+        _, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, [c.cmdline() for c in alive]
     with running_service(home) as url:
         again = httpx.get(f"{url}/api/v1/screenings/{ident}", timeout=30)
         assert again.status_code == 200

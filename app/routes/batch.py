@@ -135,7 +135,7 @@ class _Buffer:
 
 
 async def _read_batch(request: Request, limit: int) -> tuple[list[Any], batch.BatchOptions]:
-    ctype = request.headers.get("content-type", "")
+    ctype = request.headers.get("content-type", "").lower()
     if ctype.startswith("multipart/form-data"):
         return await _from_multipart(request, limit)
     if not (ctype.startswith("application/json") or not ctype):

@@ -96,7 +96,7 @@ async def upload_version(kind: str, request: Request, engine: EngineDep,
                          who: AdminDep) -> JSONResponse:
     """Validate and store a new version (not active); returns its report and change impact."""
     _kind(kind)
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise InputError("请使用 multipart/form-data 上传文件", "Use multipart/form-data",
                          code="request.content_type")
     form = await request.form()
