@@ -111,9 +111,14 @@ def test_screenings_during_activation_see_one_version_set(tmp_path):
     threads = [threading.Thread(target=client) for _ in range(8)]
     for t in threads:
         t.start()
-    for i in range(20):
+    # at least 20 flips, each followed by a few screenings (however slow the machine is)
+    deadline, i = time.monotonic() + 120, 0
+    while (i < 20 or len(results) <= 50) and time.monotonic() < deadline:
         store.activate("eco_redline", (v2 if i % 2 == 0 else v1).version, actor="test")
-        time.sleep(0.05)
+        seen = len(results)
+        while len(results) < seen + 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        i += 1
     stop.set()
     for t in threads:
         t.join()

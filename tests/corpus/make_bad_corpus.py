@@ -155,7 +155,8 @@ def main() -> None:
            "crs.required")
     zipped("kmz_without_kml.kmz", {"doc.txt": b"x"}, "archive.no_kml")
     text("corrupt.kml", "<kml><Document><Placemark><Polygon>", "file.unreadable")
-    raw("corrupt.gpkg", b"SQLite format 3\x00garbage" * 10, "file.unreadable")
+    # an SQLite header without a GeoPackage application_id is no GeoPackage
+    raw("corrupt.gpkg", b"SQLite format 3\x00garbage" * 10, "upload.format_mismatch")
     (OUT / "expected.yaml").write_text(
         "# file → the stable error code it must produce (crs: the CRS stated with it)\n"
         + yaml.safe_dump(cases, allow_unicode=True, sort_keys=True), encoding="utf-8")
