@@ -150,8 +150,16 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "rules":
         rs = load_ruleset(settings.rules_dir)
+        cat = rs.catalogue
+        classes = cat.classes()
+        uncategorised = sum(1 for c in classes if not cat.categories_of(c))
         print(f"规则校验通过：{len(rs.rules)} 条规则，{len(rs.files)} 个文件；"
-              f"行业代码 {len(rs.catalogue.codes)} 个，类别 {len(rs.catalogue.categories)} 个")
+              f"行业代码 {len(cat.codes)} 个，类别 {len(cat.categories)} 个")
+        # load_ruleset refused any rule naming an unknown category or code, and any category
+        # or synonym listing a code outside the GB/T 4754-2017 table
+        print(f"GB/T 4754-2017：{len(classes)} 个小类，{len(classes) - uncategorised} 个属于至少一个类别，"
+              f"{uncategorised} 个不属于任何类别（无）；同义词 {len(cat.synonyms)} 条；"
+              f"各类别、同义词所列代码均在代码表中（逐一列表见 docs/industry-categories.md）")
         print(f"rules_version {rs.sha256}")
         return 0
     if args.command == "serve":
@@ -317,6 +325,8 @@ def _table(doc: dict[str, Any]) -> str:
         flag = " [边界待核]" if f["borderline"] else ""
         lines.append(f"- {f['verdict_zh']}{flag} {f['rule_id']}: {f['title_zh']}  {measure}")
         lines.append(f"    依据：{f['basis']['document']} {f['basis']['clause']}")
+        quote = f["basis"].get("quote_zh_hans") or f["basis"]["quote"]
+        lines.append(f"    原文：“{quote}”")
     for g in doc["not_evaluated"]:
         lines.append(f"- 无法评估 {g['rule_id'] or ''}: {g['reason']}")
     lines.append(f"\n规则集 {doc['rules_version'][:12]} · 图层 "

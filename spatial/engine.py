@@ -8,7 +8,7 @@ forbid > restrict > pass. Advisory findings never change the overall verdict.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -20,7 +20,7 @@ from spatial.geodesy import geodesic_area
 from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
 from spatial.nearest import nearest_constraints
 from spatial.predicates import Context, MissingLayer, Outcome, evaluate, quiet
-from spatial.project import Project, match, missing_attributes
+from spatial.project import Project, activity_fits, match, missing_attributes
 from spatial.ruleset import Rule, RuleSet
 from spatial.site import Site
 
@@ -284,12 +284,20 @@ def _finding(rule: Rule, out: Outcome, project: Project, ruleset: RuleSet) -> di
     verdict = rule.verdict
     requirements = list(rule.requirements_zh)
     exception = None
+    refused: list[str] = []
     for exc in rule.exceptions:
-        if match(exc.when, project, ruleset.catalogue):
-            verdict = exc.verdict
-            requirements = [*exc.requirements_zh, *requirements]
-            exception = {"note_zh": exc.note_zh}
-            break
+        if not match(exc.when, project, ruleset.catalogue):
+            continue
+        why_not = _declaration_refused(exc.when.activity, project, ruleset)
+        if why_not is not None:
+            refused.append(why_not)  # the declaration does not fit the project: no downgrade
+            continue
+        verdict = exc.verdict
+        requirements = [*exc.requirements_zh, *requirements]
+        exception = {"note_zh": exc.note_zh}
+        break
+    if exception is None:
+        requirements.extend(refused)  # shown wherever requirements are (web page, report)
     if out.borderline:
         requirements.append(MANUAL_CHECK_ZH)
         if not out.fired and verdict == "forbid":
@@ -313,9 +321,34 @@ def _finding(rule: Rule, out: Outcome, project: Project, ruleset: RuleSet) -> di
         "message_zh": rule.message_zh,
         "requirements_zh": requirements,
         "exception": exception,
+        "exception_refused_zh": refused,
+        "interpretation_zh": rule.interpretation_zh,
+        "industry_categories": ruleset.catalogue.interpretations(rule.applies_to.industries,
+                                                                 project.industry),
         **({"thumbnail": out.thumbnail, "thumbnail_bounds": out.thumbnail_bounds}
            if out.thumbnail else {}),
     }
+
+
+def _declaration_refused(activities: Sequence[str] | None, project: Project,
+                         ruleset: RuleSet) -> str | None:
+    """Why the declared activities an exception names cannot be accepted for this project
+    (None: at least one fits, or the exception names no activity). The table of which
+    industries and project types can be which activity is data: rules/activities.yaml."""
+    if activities is None:
+        return None
+    declared = [a for a in project.activity if a in activities]
+    fits = {a: activity_fits(a, project, ruleset.activities, ruleset.catalogue) for a in declared}
+    if any(v is True for v in fits.values()):
+        return None
+    names = "、".join(ruleset.activities[a].title_zh if a in ruleset.activities else a
+                     for a in declared)
+    ind = project.industry
+    what = (f"行业“{ind.code} {ind.name_zh}”" if ind is not None else "未提供行业代码")
+    if ind is not None and any(v is None for v in fits.values()):
+        what += "(代码过粗，无法核实)"
+    return (f"申报的活动类型“{names}”与项目不符({what}，项目类型“{project.type}”)，"
+            f"该申报未予采纳，不据此降低结论；如确属该类活动，请提供准确的行业代码和主管部门认定意见。")
 
 
 def _gap(rule_id: str | None, code: str, reason_zh: str, reason_en: str,

@@ -7,7 +7,7 @@ from typing import Any, get_args
 
 from spatial.errors import InputError
 from spatial.industries import Industry, IndustryCatalogue
-from spatial.ruleset import Activity, Flag, Nature, ProjectFilter, ProjectType
+from spatial.ruleset import Activity, ActivityFit, Flag, Nature, ProjectFilter, ProjectType
 
 NATURES: tuple[str, ...] = get_args(Nature)
 TYPES: tuple[str, ...] = get_args(ProjectType)
@@ -19,6 +19,19 @@ FLAGS: tuple[str, ...] = get_args(Flag)
 IMPLIED_FLAGS = {"heavy_metal_key": "heavy_metal_discharge", "vocs_key": "vocs"}
 
 NATURE_ZH = {"new": "新建", "expansion": "扩建", "rebuild": "改建", "relocation": "搬迁"}
+
+
+def nature_matches(project_nature: str, flt: ProjectFilter) -> bool:
+    """The one meaning of a rule's ``nature`` list, for every rule and exception.
+
+    A relocation (异地搬迁、迁建) is new construction at the site screened: a filter naming
+    ``new`` matches ``relocation`` too, unless it sets ``relocation_as_new: false``. A rebuild
+    (改建) matches only where ``rebuild`` is listed; expansion only where ``expansion`` is.
+    """
+    assert flt.nature is not None
+    if project_nature in flt.nature:
+        return True
+    return project_nature == "relocation" and flt.relocation_as_new and "new" in flt.nature
 
 
 @dataclass(frozen=True)
@@ -116,8 +129,11 @@ def match(flt: ProjectFilter, project: Project, catalogue: IndustryCatalogue) ->
     if flt.industries is not None or flt.not_industries is not None:
         if project.industry is None and project.type != "project":
             # A park or tailings-pond proposal without an industry code is judged by its type:
-            # an industry list does not concern it, an industry exclusion does not spare it.
-            checks.append(flt.industries is None)
+            # a rule that names its type in `type` binds it whatever its industry list (a ban
+            # on chemical enterprises reaches the chemical park planned for them); otherwise an
+            # industry list does not concern it, and an industry exclusion does not spare it.
+            named = flt.type is not None and project.type in flt.type
+            checks.append(named or flt.industries is None)
         elif project.industry is None:
             missing = True
         else:
@@ -138,7 +154,7 @@ def match(flt: ProjectFilter, project: Project, catalogue: IndustryCatalogue) ->
         if project.nature is None:
             missing = True
         else:
-            checks.append(project.nature in flt.nature)
+            checks.append(nature_matches(project.nature, flt))
     if flt.type is not None:
         checks.append(project.type in flt.type)
     if flt.activity is not None:
@@ -202,3 +218,27 @@ def coarse_industry(flt: ProjectFilter, project: Project, catalogue: IndustryCat
         return False
     tokens = [*(flt.industries or []), *(flt.not_industries or [])]
     return _any_hit(tokens, project.industry, catalogue) is None
+
+
+def activity_fits(activity: str, project: Project, fits: dict[str, ActivityFit],
+                  catalogue: IndustryCatalogue) -> bool | None:
+    """Can the project be the declared activity (rules/activities.yaml)? None: the industry
+    is not given or too coarse to tell. An activity without an entry is not restricted."""
+    fit = fits.get(activity)
+    if fit is None:
+        return True
+    if project.type not in fit.types:
+        return False
+    if fit.industries is None and fit.not_industries is None:
+        return True
+    if project.industry is None:
+        return None
+    checks = []
+    if fit.industries is not None:
+        checks.append(_any_hit(fit.industries, project.industry, catalogue))
+    if fit.not_industries is not None:
+        excluded = _any_hit(fit.not_industries, project.industry, catalogue)
+        checks.append(None if excluded is None else not excluded)
+    if any(c is False for c in checks):
+        return False
+    return None if any(c is None for c in checks) else True

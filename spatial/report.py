@@ -165,7 +165,10 @@ def _findings(findings: list[dict[str, Any]]) -> str:
         out.append(
             f"<tr><td>{escape(f['verdict_zh'])}{flag}</td>"
             f"<td><b>{escape(f['title_zh'])}</b><br>{escape(b['document'])} {escape(b['clause'])}"
-            f"<br><span class='quote'>“{escape(b['quote'])}”</span><br>"
+            f"<br><span class='quote'>“{escape(b.get('quote_zh_hans') or b['quote'])}”</span><br>"
+            + "".join(f"<span class='small'>行业归类：{escape(c['name_zh'])}——"
+                      f"{escape(c['interpretation_zh'])}</span><br>"
+                      for c in f.get("industry_categories") or []) +
             f"<span class='small'>{escape(f['rule_id'])} · {escape(feature)}</span></td>"
             f"<td>{escape(measure)}</td>"
             f"<td>{'<br>'.join(escape(r) for r in f['requirements_zh'])}</td></tr>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -9,10 +10,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    computed_field,
+    model_validator,
+)
 
 from spatial.errors import RuleFileError
-from spatial.industries import IndustryCatalogue
+from spatial.hanzi import to_simplified
+from spatial.industries import SYNONYMS_FILE, IndustryCatalogue
 from spatial.layerkinds import KINDS, RASTER_KINDS
 
 Nature = Literal["new", "expansion", "rebuild", "relocation"]
@@ -47,6 +57,17 @@ class Basis(_Strict):
     source: Annotated[str, Field(pattern=r"^(seed:[0-9A-Za-z_.-]+|law|regulation|local-draft)$")]
     catalogue: str | None = None
     lines: str | None = None
+    _quote_zh_hans: str = PrivateAttr(default="")
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Convert the quote to simplified characters once, when the rule is loaded."""
+        self._quote_zh_hans = to_simplified(self.quote)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def quote_zh_hans(self) -> str:
+        """The quote in simplified characters, for the reader; ``quote`` stays verbatim."""
+        return self._quote_zh_hans
 
 
 class ProjectFilter(_Strict):
@@ -58,6 +79,10 @@ class ProjectFilter(_Strict):
     type: list[ProjectType] | None = None
     activity: list[Activity] | None = None
     flags: list[Flag] | None = None
+    #: The single meaning of ``nature`` (docs/rule-format.md "Nature"): a relocation
+    #: (异地搬迁/迁建) is new construction at the new site, so ``nature: [new]`` also matches
+    #: ``relocation``. A rule whose text treats relocation differently says so with ``false``.
+    relocation_as_new: bool = True
 
 
 class LayerRef(_Strict):
@@ -158,6 +183,10 @@ class Rule(_Strict):
     exceptions: list[RuleException] = Field(default_factory=list)
     message_zh: str
     requirements_zh: list[str] = Field(default_factory=list)
+    #: How the tool reads the clause where it goes beyond the published text (an open "等",
+    #: a presumption such as "industrial projects discharge pollutants", a scope chosen for
+    #: codes); shown to the user in every finding of the rule.
+    interpretation_zh: str | None = None
 
     def layer_kinds(self) -> set[str]:
         """Every layer kind the rule needs to be evaluated."""
@@ -175,6 +204,21 @@ class _RuleFile(_Strict):
     rules: list[Rule]
 
 
+class ActivityFit(_Strict):
+    """Which projects can plausibly be a declared 自然资发〔2022〕142号 activity."""
+
+    title_zh: str
+    industries: list[str] | None = None   # categories / GB/T 4754 codes or prefixes; None: any
+    not_industries: list[str] | None = None   # industries that can never be the activity
+    types: list[ProjectType] = Field(default_factory=lambda: list[ProjectType](["project"]))
+    basis_zh: str = ""
+
+
+class _ActivityFile(_Strict):
+    note_zh: str = ""
+    activities: dict[Activity, ActivityFit]
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """All rules plus the industry catalogue, with a content hash recorded in every verdict."""
@@ -183,6 +227,8 @@ class RuleSet:
     catalogue: IndustryCatalogue
     sha256: str
     files: tuple[str, ...]
+    #: activity → which industries and project types can be that activity (activities.yaml)
+    activities: dict[str, ActivityFit] = dataclasses.field(default_factory=dict)
 
     def by_id(self, rule_id: str) -> Rule | None:
         """The rule with this id, if any."""
@@ -190,6 +236,8 @@ class RuleSet:
 
 
 CATALOGUE_FILE = "industries.yaml"
+ACTIVITIES_FILE = "activities.yaml"
+_DATA_FILES = (CATALOGUE_FILE, ACTIVITIES_FILE, SYNONYMS_FILE)
 
 
 def load_ruleset(rules_dir: Path) -> RuleSet:
@@ -198,11 +246,14 @@ def load_ruleset(rules_dir: Path) -> RuleSet:
     problems: list[str] = []
     rules: list[Rule] = []
     digest = hashlib.sha256()
-    files = sorted(p for p in rules_dir.glob("*.yaml") if p.name != CATALOGUE_FILE)
+    files = sorted(p for p in rules_dir.glob("*.yaml") if p.name not in _DATA_FILES)
     if not files:
         raise RuleFileError([f"{rules_dir}: no rule files (*.yaml)"])
-    for path in [rules_dir / CATALOGUE_FILE, *files]:
+    act_path = rules_dir / ACTIVITIES_FILE
+    extra = [act_path] if act_path.exists() else []
+    for path in [*catalogue.source_paths, *extra, *files]:  # the GB/T table and synonyms too
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    activities = _load_activities(act_path, catalogue, problems) if extra else {}
     for path in files:
         rules.extend(_load_file(path, problems))
     seen: dict[str, str] = {}
@@ -213,7 +264,35 @@ def load_ruleset(rules_dir: Path) -> RuleSet:
         problems.extend(_check_industries(rule, catalogue))
     if problems:
         raise RuleFileError(problems)
-    return RuleSet(tuple(rules), catalogue, digest.hexdigest(), tuple(p.name for p in files))
+    return RuleSet(tuple(rules), catalogue, digest.hexdigest(), tuple(p.name for p in files),
+                   activities)
+
+
+def _load_activities(path: Path, catalogue: IndustryCatalogue,
+                     problems: list[str]) -> dict[str, ActivityFit]:
+    """The activity plausibility table (docs/rule-format.md "Declared activities")."""
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        table = _ActivityFile.model_validate(raw).activities
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        problems.append(f"{path.name}: cannot parse: {exc}")
+        return {}
+    except ValidationError as exc:
+        problems.extend(f"{path.name}: {'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
+                        for e in exc.errors())
+        return {}
+    for name, fit in table.items():
+        for token in [*(fit.industries or []), *(fit.not_industries or [])]:
+            if not _is_industry_token(token, catalogue):
+                problems.append(f"{path.name}: activities.{name}.industries: unknown industry "
+                                f"category or code {token!r}")
+    return {str(k): v for k, v in table.items()}
+
+
+def _is_industry_token(token: str, catalogue: IndustryCatalogue) -> bool:
+    """A category name or a GB/T 4754-2017 code (the catalogue carries the complete table, so a
+    well-formed code that is not in it, e.g. C2219, is an error)."""
+    return catalogue.is_reference(token)
 
 
 def _load_file(path: Path, problems: list[str]) -> list[Rule]:
@@ -248,7 +327,7 @@ def _check_industries(rule: Rule, catalogue: IndustryCatalogue) -> list[str]:
     for where, flt in filters:
         for key in ("industries", "not_industries"):
             for token in getattr(flt, key) or []:
-                if not catalogue.is_reference(token):
+                if not _is_industry_token(token, catalogue):
                     out.append(
                         f"{rule.family}.yaml: rule {rule.id}: {where}.{key}: unknown industry "
                         f"category or code {token!r}"

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from shapely.geometry import LineString, box
 
-from spatial.engine import screen
+from spatial.engine import _declaration_refused, screen
 from spatial.layerkinds import KINDS
-from spatial.project import NATURES, Project, match
-from spatial.ruleset import Rule, load_ruleset
+from spatial.project import NATURES, Project, match, nature_matches
+from spatial.ruleset import ProjectFilter, Rule, load_ruleset
 from spatial.site import build_site
 from tests import synth
 
@@ -60,8 +60,9 @@ def _exception_project(rule: Rule, exc_index: int) -> Project | None:
     }
     for code in ["K7010", *CAT.codes]:
         p = Project.from_dict({**base, "industry": code}, CAT)
-        if match(f, p, CAT) is True and match(w, p, CAT) is True:
-            return p
+        if (match(f, p, CAT) is True and match(w, p, CAT) is True
+                and _declaration_refused(w.activity, p, RULESET) is None):
+            return p  # a declared activity must fit the project (rules/activities.yaml)
     return None
 
 
@@ -154,9 +155,14 @@ def test_rule_silent_1m_outside_trigger(rule: Rule):
     assert doc["verdict"] == "pass"
 
 
+def _some_nature_excluded(f: ProjectFilter) -> bool:
+    # a relocation is new construction (spatial.project.nature_matches): [new, expansion,
+    # rebuild] covers every nature
+    return f.nature is not None and not all(nature_matches(n, f) for n in NATURES)
+
+
 FILTERED = [r for r in RULESET.rules if r.where.predicate != "raster_share" and (
-    r.applies_to.industries is not None
-    or (r.applies_to.nature is not None and set(r.applies_to.nature) != set(NATURES)))]
+    r.applies_to.industries is not None or _some_nature_excluded(r.applies_to))]
 
 
 @pytest.mark.parametrize("rule", FILTERED, ids=[r.id for r in FILTERED])
@@ -171,10 +177,11 @@ def test_rule_silent_for_other_industry_or_nature(rule: Rule):
             if match(f, q, CAT) is False:
                 other = q
                 break
-    elif f.nature is not None and set(f.nature) != set(NATURES):
+    elif _some_nature_excluded(f):
         p = _project(rule)
         assert p is not None
-        other = dataclasses.replace(p, nature=next(n for n in NATURES if n not in f.nature))
+        other = dataclasses.replace(p, nature=next(n for n in NATURES
+                                                   if not nature_matches(n, f)))
     assert other is not None
     fired = _sites(rule)[0] if rule.where.predicate != "anywhere" else synth.square(-15_000, 0, 100)
     assert _finding(_run(rule, fired, other), rule) is None

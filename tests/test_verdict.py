@@ -199,7 +199,7 @@ def test_exception_downgrades_to_restrict_with_requirements():
         {"when": {"flags": ["national_major"]}, "verdict": "restrict", "note_zh": "国家重大项目",
          "requirements_zh": ["报国务院批准"]}])
     doc = run([r], synth.square(-15_000, 0, 50), redline(),
-              project={"industry": "G5410", "nature": "new", "flags": ["national_major"]})
+              project={"industry": "E4812", "nature": "new", "flags": ["national_major"]})
     f = doc["findings"][0]
     assert doc["verdict"] == "restrict" and f["requirements_zh"][0] == "报国务院批准"
 

@@ -24,10 +24,13 @@ def list_rules(engine: EngineDep) -> dict[str, Any]:
 @router.get("/api/v1/industries", tags=["rules"], summary="行业代码查询 / Industry codes")
 def industries(engine: EngineDep, q: str = Query("", max_length=50),
                limit: int = Query(20, ge=1, le=500)) -> dict[str, Any]:
-    """GB/T 4754-2017 codes whose code starts with, or whose Chinese name contains, ``q``."""
+    """GB/T 4754-2017 codes named by an everyday word (化工, 养猪, 加油站 — the reviewed synonym
+    list rules/industry-synonyms.yaml), or whose code starts with, or whose official Chinese
+    name contains, ``q``; and every named category with its interpretation (note_zh)."""
     cat = engine.rules.catalogue
     return {"q": q, "items": cat.search(q, limit),
-            "categories": {n: {"name_zh": c.name_zh, "name_en": c.name_en, "codes": list(c.codes)}
+            "categories": {n: {"name_zh": c.name_zh, "name_en": c.name_en, "codes": list(c.codes),
+                               "exclude": list(c.exclude), "interpretation_zh": c.note_zh}
                            for n, c in cat.categories.items()}}
 
 

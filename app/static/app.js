@@ -147,7 +147,7 @@ async function searchIndustry() {
   const { items } = await getJSON(`/api/v1/industries?q=${encodeURIComponent(q)}&limit=15`);
   const list = $("industry-list");
   list.innerHTML = items.map((it, i) =>
-    `<li role="option" id="ind-${i}" data-code="${esc(it.code)}">${esc(it.code)} ${esc(it.name_zh)}</li>`).join("");
+    `<li role="option" id="ind-${i}" data-code="${esc(it.code)}">${esc(it.code)} ${esc(it.name_zh)}${it.synonym ? `（${esc(it.synonym)}）` : ""}</li>`).join("");
   list.hidden = !items.length; industryActive = -1;
   $("industry").setAttribute("aria-expanded", String(!!items.length));
   [...list.children].forEach((li) => li.addEventListener("click", () => {
@@ -223,7 +223,8 @@ function showResult(doc, fresh) {
       <b>${esc(f.title_zh)}</b>
       ${f.borderline ? '<span class="warn">(边界待核)</span>' : ""}
       <div>${esc(f.basis.document)} ${esc(f.basis.clause)}</div>
-      <div class="quote">“${esc(f.basis.quote)}”</div>
+      <div class="quote">“${esc(f.basis.quote_zh_hans || f.basis.quote)}”</div>
+      ${(f.industry_categories || []).map((c) => `<details class="muted"><summary>行业归类：${esc(c.name_zh)}</summary>${esc(c.interpretation_zh)}</details>`).join("")}
       <div>${esc(f.feature ? f.feature.name || "" : "")} ${esc(measureText(f.measure))}</div>
       ${f.requirements_zh.length ? `<div class="muted">要求：${f.requirements_zh.map(esc).join("；")}</div>` : ""}
     </li>`).join("");
