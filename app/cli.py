@@ -324,9 +324,16 @@ def _table(doc: dict[str, Any]) -> str:
             measure = ""
         flag = " [边界待核]" if f["borderline"] else ""
         lines.append(f"- {f['verdict_zh']}{flag} {f['rule_id']}: {f['title_zh']}  {measure}")
-        lines.append(f"    依据：{f['basis']['document']} {f['basis']['clause']}")
+        unverified = " [依据待核实]" if f["basis"].get("verified") is False else ""
+        lines.append(f"    依据：{f['basis']['document']} {f['basis']['clause']}{unverified}")
         quote = f["basis"].get("quote_zh_hans") or f["basis"]["quote"]
         lines.append(f"    原文：“{quote}”")
+        if f.get("interpretation_zh"):
+            lines.append(f"    本工具解释：{f['interpretation_zh']}")
+        refused = f.get("exception_refused_zh") or []
+        if refused:
+            text = refused if isinstance(refused, str) else "；".join(refused)
+            lines.append(f"    未采纳的申报：{text}")
     for g in doc["not_evaluated"]:
         lines.append(f"- 无法评估 {g['rule_id'] or ''}: {g['reason']}")
     lines.append(f"\n规则集 {doc['rules_version'][:12]} · 图层 "

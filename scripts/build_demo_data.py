@@ -311,6 +311,9 @@ class RiverSpec:
     source: tuple[float, float]
     mouth: tuple[float, float]
     via: dict[str, tuple[float, float]]  # towns on the river (approximate WGS84 positions)
+    # half the channel width at Chongqing (an assumption, see data/README.md "River widths");
+    # None: not stated, the engine then assumes up to ASSUMED_MAX_HALF_WIDTH_M
+    half_width_m: float | None = None
 
 
 # Town positions are approximate centres of the riverside towns (from general geography),
@@ -333,6 +336,7 @@ RIVERS: tuple[RiverSpec, ...] = (
             "奉节": (109.46, 31.02),
             "巫山": (109.88, 31.07),
         },
+        half_width_m=300.0,
     ),
     RiverSpec(
         "嘉陵江",
@@ -347,6 +351,7 @@ RIVERS: tuple[RiverSpec, ...] = (
             "北碚": (106.44, 29.83),
             "朝天门": (106.585, 29.565),
         },
+        half_width_m=150.0,
     ),
     RiverSpec(
         "乌江",
@@ -559,11 +564,10 @@ def build_rivers(districts: list[District], chongqing: BaseGeometry) -> RiverRes
             continue
         lines[spec.name] = oriented_downstream(traced)
         clipped = shapely.line_merge(lines[spec.name].intersection(clip))
-        features.append(
-            Feature(
-                {"name": spec.name, "name_en": spec.name_en, "class": spec.river_class}, round_geom(clipped)
-            )
-        )
+        props: dict[str, Any] = {"name": spec.name, "name_en": spec.name_en, "class": spec.river_class}
+        if spec.half_width_m is not None:
+            props["half_width_m"] = spec.half_width_m
+        features.append(Feature(props, round_geom(clipped)))
     deviation = {
         name: {
             "wgs84": stats_m(border_deviation_m(lines[name], by_code, pairs)),
@@ -891,6 +895,15 @@ def wetlands(ctx: Context, water: list[Feature]) -> list[Feature]:
     return [Feature({"name": "嘉陵江沙坪坝段滨江湿地（示意）"}, largest_part(geom))]
 
 
+def hitech_zone(ctx: Context) -> list[Feature]:
+    """The Shapingba part of the 重庆高新区直管园 (illustrative): seed 004 L11 excludes 高新区 from
+    the 沙坪坝 plan. The real 直管园 takes in 西永、曾家、虎溪、香炉山 (and 含谷、金凤 in 九龙坡)
+    west of 中梁山; this rough rectangle in the south-west of 500106 only stands for it, kept
+    clear of the other illustrative shapes and the reference points. NOT the boundary."""
+    zone = rounded_rect((106.286, 29.522), 7000.0, 5000.0, 1000.0)
+    return [Feature({"name": "重庆高新区直管园沙坪坝片区（示意）"}, inter(zone, ctx.district(SHAPINGBA)))]
+
+
 def industrial_parks(ctx: Context, protected: BaseGeometry) -> list[Feature]:
     """Two compliant parks in Shapingba, the 长寿 chemical park, one invented non-compliant area."""
     district = ctx.district(SHAPINGBA)
@@ -1101,7 +1114,12 @@ def reference_points(layers: dict[str, list[Feature]], ctx: Context) -> dict[str
     border = to_m(district.boundary)
     jialing = to_m(ctx.rivers["嘉陵江"])
     illustrative = to_m(
-        union(f.geom for k, fs in layers.items() if k not in (*NOT_ILLUSTRATIVE, "control_unit") for f in fs)
+        union(
+            f.geom
+            for k, fs in layers.items()
+            if k not in (*NOT_ILLUSTRATIVE, "control_unit", "hitech_zone")  # plan scope, not a constraint
+            for f in fs
+        )
     )
     protected = to_m(
         union(f.geom for k in (*PROTECTED_KINDS, "four_mountains", "general_eco_space") for f in layers[k])
@@ -1285,12 +1303,14 @@ class LayerMeta:
     coverage_adcodes: list[str] | None
     notes: str
     geometry_role: str | None = None
+    holds: dict[str, list[str]] | None = None  # the feature classes the layer holds
 
     def as_dict(self) -> dict[str, Any]:
-        """The YAML mapping, omitting an unset geometry_role."""
+        """The YAML mapping, omitting an unset geometry_role or holds."""
         out = dict(self.__dict__)
-        if out["geometry_role"] is None:
-            del out["geometry_role"]
+        for key in ("geometry_role", "holds"):
+            if out[key] is None:
+                del out[key]
         return out
 
 
@@ -1357,6 +1377,12 @@ DEMO_TITLES = {
         [SHAPINGBA],
         "Placed on the district's river border (the real channel), not on the WDB II line.",
     ),
+    "hitech_zone": (
+        "重庆高新区直管园（沙坪坝片区，示意）",
+        [SHAPINGBA],
+        "A rough rectangle in the south-west of 500106 standing for the 直管园 (西永、曾家、虎溪 …); "
+        "seed 004 L11: the 沙坪坝 plan does not cover 高新区.",
+    ),
 }
 
 
@@ -1393,6 +1419,9 @@ def layer_manifest(rivers: RiverResult, evidence_note: str) -> list[LayerMeta]:
             f"(median Yangtze {rivers.deviation['长江']['wgs84']['median']} m, "
             f"Jialing {rivers.deviation['嘉陵江']['wgs84']['median']} m). Clipped to Chongqing + 2 km.",
             geometry_role="centreline",
+            # WDB II carries the main stem and the four important tributaries only: the layer
+            # says so, and rules on other tributaries are reported as not evaluated
+            holds={"class": ["important_tributary", "mainstem"]},
         ),
         LayerMeta(
             "air_key_control_zone",
@@ -1538,6 +1567,11 @@ the script rewrites every file here, byte-for-byte reproducibly, including this 
   「把主城都市区全域划入全市大气污染重点控制区」 and L106
   「把万州区、开州区、梁平区划入全市大气污染重点控制区」.
   Licence: as `admin_district`.
+- `redlines/hitech_zone.geojson` — the Shapingba part of the 重庆高新区直管园, **illustrative**: seed 004
+  L11 scopes the 沙坪坝 plan 「(不含高新区)」. The real 直管园 takes in 西永、曾家、虎溪、香炉山
+  (and 含谷、金凤 in 九龙坡) west of 中梁山; its boundary is not public in a usable form,
+  so a rough rounded rectangle in the south-west of 500106 (clipped to the district, kept clear
+  of the other shapes and the reference points) stands for it. Licence: as this repository.
 - every other `redlines/*.geojson` — invented by this project (illustrative, `demo: true`).
   Licence: as this repository.
 
@@ -1601,6 +1635,21 @@ Shapingba's river border everywhere; screenings near the 1 km / 5 km Jialing lin
 by design. A better centreline (e.g. official 河道管理范围 or the district river borders) should replace
 this layer before real use.
 
+## River widths and the classes the layer holds
+
+The law measures 一公里 / 三公里 from the bank (岸线); the layer holds centrelines (`geometry_role:
+centreline`). Two features state a `half_width_m` — an assumption of this project, not a measurement:
+长江 **300 m** (the Yangtze is roughly 400–800 m wide through the Chongqing central city, e.g. at 朝天门 and
+the 菜园坝–鹅公岩 reach, as read from general maps; the midpoint, 600 m, halved) and 嘉陵江 **150 m**
+(roughly 200–400 m wide below 北碚; midpoint 300 m, halved). The ± half-range (100 m, 50 m) is well
+inside the layer's `accuracy_m`. 乌江, 涪江, 渠江 state no width: the engine then treats a site up to the
+distance plus an assumed maximum half-width (500 m, `ASSUMED_MAX_HALF_WIDTH_M`) from the centreline as
+borderline (docs/rule-format.md, "Distances to a centreline").
+
+WDB II carries the main stem and the four important tributaries only, so the layer declares
+`holds: {{class: [important_tributary, mainstem]}}` in `layers.yaml`: a rule on other tributaries
+(`class: tributary`, 长江保护法 第二十六条 “干支流”) is reported `layer_class_missing`, never passed.
+
 ## Reference points (verified by the build; lon, lat WGS84)
 
 | label | point | facts |
@@ -1648,6 +1697,7 @@ def build_demo_layers(ctx: Context) -> dict[str, list[Feature]]:
         "built_up_area": built,
         "basic_farmland": fields,
         "wetland": marsh,
+        "hitech_zone": hitech_zone(ctx),
     }
 
 

@@ -5,13 +5,12 @@ from, what the rule applies to, its spatial predicate and verdict, the tool's in
 (``interpretation_zh``) and whether the quote is verified. It is generated so it cannot drift
 from the rules: ``tests/legal/test_rules_review.py`` fails when the committed file differs.
 
-Verified (from the rule data alone, so the output is the same on every machine):
-
-- ``no`` when the clause or quote says 待核对 / 未逐字核对, or the quote is only a zone name;
-- ``yes`` when the quote is taken from a seed text with a line reference (the quote is checked
-  against the seed by tests/test_rules_schema.py);
-- otherwise ``no``: a statute or policy quote whose published text is not stored in the
-  repository, so nothing checks it mechanically.
+Verified is the rule's ``basis.verified`` (docs/rule-format.md): true by default exactly when the
+quote is taken from a seed text with a line reference (checked against the seed by
+tests/test_rules_schema.py); false for a statute or policy quote whose published text is not
+stored in the repository, and where a rule sets it false on a seed quote that does not by itself
+carry the verdict. As a safeguard a quote that is only a zone name or says 待核对 is never
+``yes`` (tests/legal/test_p13_citations.py forbids both).
 
 Run: ``python scripts/rules_review.py`` (writes), ``python scripts/rules_review.py --check``.
 """
@@ -28,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from spatial.ruleset import ProjectFilter, Rule, load_ruleset  # noqa: E402
 
 OUT = ROOT / "docs" / "rules-review.md"
-_NORM = re.compile(r"禁止|不得|严格|严控|应当|限制|控制|管理|实行|落实|不再|坚决|允许|须|必须")
+_NORM = re.compile(r"禁止|不得|严格|严控|应当|限制|控制|管理|实行|落实|不再|坚决|允许|须|必须|保护")
 
 HEADER = """# Rules review (generated)
 
@@ -40,11 +39,13 @@ activity — a relocation counts as new wherever `new` is listed, see docs/rule-
 "Nature"); the spatial predicate; the verdict and its exceptions; the tool's interpretation
 (`interpretation_zh`); verified.
 
-**Verified** is `yes` only where the quote comes from a seed text with a line reference (checked
-against the seed by the tests). It is `no` where the clause or quote says 待核对/未逐字核对, where the
-quote is only a zone name, and where the quote is from a statute or policy document whose text
-is not stored in the repository (the quote is as published to the best of our knowledge but
-nothing checks it mechanically). Rows marked `no` need a reviewer with the official text.
+**Verified** is the rule's `basis.verified` (docs/rule-format.md). It is `yes` only where the
+quote comes from a seed text with a line reference (checked against the seed by the tests). It is
+`no` — shown to the user as 依据待核实 — where the quote is from a statute or policy document
+whose text is not stored in the repository (the quote is as published to the best of our
+knowledge but nothing checks it mechanically), and where the rule marks a seed quote that does
+not by itself carry the verdict (e.g. the 四山 zone rules, whose zoning comes from the 四山
+regulation). Rows marked `no` need a reviewer with the official text.
 
 | id | clause | text from | applies to | predicate | verdict | interpretation | verified |
 |---|---|---|---|---|---|---|---|
@@ -105,11 +106,18 @@ def verified(r: Rule) -> str:
     b = r.basis
     if "待核对" in b.clause or "待核对" in b.quote or "未逐字核对" in b.clause:
         return "no (条号待核对)"
-    if len(b.quote) <= 12 and not _NORM.search(b.quote):
+    if is_zone_name_only(b.quote):
         return "no (quote is only a zone name)"
-    if b.source.startswith("seed:") and b.lines:
+    if b.verified:
         return "yes (seed)"
-    return "no (published text not stored; not machine-checked)"
+    if b.source.startswith("seed:"):
+        return "no (依据待核实: seed quote does not carry the verdict; see interpretation)"
+    return "no (依据待核实: published text not stored; not machine-checked)"
+
+
+def is_zone_name_only(quote: str) -> bool:
+    """A short quote with no normative word (禁止, 严格, 应当, …) only names a zone."""
+    return len(quote) <= 12 and not _NORM.search(quote)
 
 
 def render() -> str:

@@ -26,7 +26,7 @@ import shapely
 from spatial.geodesy import farthest_lat, short_degree_m
 from spatial.layerset import LayerSet
 from spatial.nearest import CONSTRAINTS, RADII_M
-from spatial.predicates import REGISTRY
+from spatial.predicates import REGISTRY, distance_reach
 from spatial.ruleset import Rule, Where
 from spatial.site import Site
 
@@ -69,7 +69,7 @@ def plan(rules: Sequence[Rule], layers: LayerSet, site_accuracy_m: float
             acc = lay.accuracy_m + site_accuracy_m
             out.add((kind, 0.0))
             if w.predicate == "within_distance" and w.distance_m is not None and kind == w.layer:
-                out.add((kind, float(w.distance_m + acc)))
+                out.add((kind, float(distance_reach(w, lay, site_accuracy_m))))
             elif acc > 0:
                 out.add((kind, float(acc)))
     return out

@@ -191,6 +191,30 @@ def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Proj
         if not any(d["adcode"] in rule.where.districts for d in districts):
             return None
         ctx = _scoped(ctx, tuple(rule.where.districts))  # judge only the part in those districts
+    excluded = PLAN_EXCLUSIONS.get(rule.basis.source or "")
+    if excluded is not None and excluded != rule.where.layer:
+        scoped = _minus_scoped(ctx, excluded)  # the plan does not govern there
+        if scoped is None:
+            return None
+        ctx = scoped
+    lacking = _classes_missing(rule, ctx.layers) if rule.verdict != "advisory" else None
+    if lacking is not None and lacking[1]:  # the layer holds none of the classes asked for
+        gaps.append(_class_missing_gap(rule.id, *lacking))
+        return None
+    if lacking is not None:  # it holds some: a finding on those stands; no finding is a gap
+        scratch: list[dict[str, Any]] = []
+        fnd = _evaluate_rule_held(rule, applies, ctx, project, ruleset, districts, scratch)
+        gaps.extend(scratch)
+        if (fnd is None or not fnd["triggered"]) and not scratch:
+            gaps.append(_class_missing_gap(rule.id, *lacking))
+        return fnd
+    return _evaluate_rule_held(rule, applies, ctx, project, ruleset, districts, gaps)
+
+
+def _evaluate_rule_held(rule: Rule, applies: bool | None, ctx: Context, project: Project,
+                        ruleset: RuleSet, districts: list[dict[str, Any]],
+                        gaps: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """``_evaluate_rule`` once the rule's district scope and the layer's classes are settled."""
     if id(rule.where) in ctx.quiet_rules:  # nothing near the site: not fired, not borderline
         lay = ctx.layers.layers[rule.where.layer or ""]
         if rule.verdict != "advisory" and not _layer_covers(ctx, lay, rule):
@@ -200,6 +224,8 @@ def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Proj
         # most rules find no feature anywhere near a parcel: that outcome needs no evaluation
         out = quiet(ctx, rule.where) or evaluate(ctx, rule.where)
     except MissingLayer as exc:
+        if rule.verdict == "advisory":  # an advisory never changes the verdict: nor its gap
+            return None
         refused = ctx.layers.refused.get(exc.kind)  # its file failed verification (layerset)
         if refused is not None:
             gaps.append(_gap(rule.id, "layer_tampered", refused.message_zh, refused.message_en))
@@ -230,6 +256,87 @@ def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Proj
                          missing=names))
         return None
     return _finding(rule, out, project, ruleset)
+
+
+def _classes_missing(rule: Rule, layers: LayerSet
+                     ) -> tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...], bool] | None:
+    """The classes the rule's filter asks for that the active layer version declares but does
+    not hold (``SourceMeta.holds``): (kind, title, ((attribute, missing values), ...), whether
+    it holds none of the values asked for) — None when nothing asked for is missing."""
+    lay = layers.layers.get(rule.where.layer or "")
+    holds = lay.version.meta.holds if lay is not None else None
+    if not holds or not rule.where.filter:
+        return None
+    missing: list[tuple[str, tuple[str, ...]]] = []
+    held_none = False
+    for attr, want in rule.where.filter.items():
+        if attr not in holds:
+            continue
+        values = [str(v) for v in (want if isinstance(want, list | tuple) else [want])]
+        lacking = tuple(v for v in values if v not in holds[attr])
+        if lacking:
+            missing.append((attr, lacking))
+            held_none = held_none or len(lacking) == len(values)
+    if not missing:
+        return None
+    return lay.kind, lay.version.meta.title, tuple(missing), held_none  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=256)
+def _class_missing_gap_cached(rule_id: str, kind: str, title: str,
+                              missing: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, Any]:
+    what = "；".join(f"{a}={'、'.join(_CLASS_ZH.get(v, v) for v in vs)}" for a, vs in missing)
+    return _gap(rule_id, "layer_class_missing",
+                f"图层“{title}”(启用版本)声明其不含规则所需的要素类别({what})，"
+                f"该规则无法判定，不得视为通过；请导入含该类别要素的图层版本",
+                f"Layer {kind} (active version) does not hold the feature class(es) the rule "
+                f"needs: " + "; ".join(f"{a}={','.join(vs)}" for a, vs in missing),
+                layer=kind, missing_classes={a: list(vs) for a, vs in missing})
+
+
+def _class_missing_gap(rule_id: str, kind: str, title: str,
+                       missing: tuple[tuple[str, tuple[str, ...]], ...], _none: bool
+                       ) -> dict[str, Any]:
+    gap = _class_missing_gap_cached(rule_id, kind, title, missing)
+    return {**gap, "missing_classes": {a: list(v) for a, v in gap["missing_classes"].items()}}
+
+
+_CLASS_ZH = {"mainstem": "干流", "important_tributary": "重要支流", "tributary": "其他支流"}
+
+
+#: plans whose scope leaves out an area, by the rule's ``basis.source``: the layer kind of the
+#: area left out. Seed 004 L11: 「规划范围为重庆市沙坪坝区行政区划范围(不含高新区)」, so every
+#: rule citing the 沙坪坝 plan is judged on the site minus the 高新区直管园 (and does not apply
+#: to a site wholly inside it; rule shapingba-plan-scope-hitech-zone says which plan governs).
+#: Without an active hitech_zone version the rules apply to the whole site (never a pass).
+PLAN_EXCLUSIONS: dict[str, str] = {"seed:004_a77c72c5942e0eeb.txt": "hitech_zone"}
+
+
+def _minus_scoped(ctx: Context, kind: str) -> Context | None:
+    """A context for the part of the site outside the features of layer ``kind`` (None: the
+    site is wholly inside them; ``ctx`` itself when it touches none or the layer is missing);
+    cached per screening."""
+    key = "minus:" + kind
+    if "none:" + key in ctx.scopes:
+        return None
+    if key in ctx.scopes:
+        return ctx.scopes[key]
+    lay = ctx.layers.layers.get(kind)
+    scoped: Context | None = ctx
+    if isinstance(lay, IndexedLayer):
+        idx = ctx.candidates(lay, ctx.site.footprint, {})
+        if len(idx):
+            zone = shapely.union_all(lay.geoms[idx])
+            rest = shapely.difference(ctx.site.footprint, zone)
+            polys = [g for g in shapely.get_parts(rest) if g.geom_type == "Polygon"
+                     and geodesic_area(g) > 0.01]
+            scoped = (Context.create(dataclasses.replace(
+                ctx.site, footprint=shapely.union_all(polys)), ctx.layers) if polys else None)
+    if scoped is None:
+        ctx.scopes["none:" + key] = ctx  # nothing of the site is left
+        return None
+    ctx.scopes[key] = scoped
+    return scoped
 
 
 def _scoped(ctx: Context, adcodes: tuple[str, ...]) -> Context:

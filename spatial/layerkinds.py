@@ -25,6 +25,9 @@ class LayerKind:
     title_zh: str
     geometry: tuple[str, ...]
     attributes: tuple[Attribute, ...] = field(default_factory=tuple)
+    # class attributes: a version records which of their values it holds (SourceMeta.holds,
+    # default the values found at import); a rule asking for another value is not decided
+    classes: tuple[str, ...] = ()
 
     def attribute(self, name: str) -> Attribute | None:
         """The schema entry for an attribute, or None when the kind does not define it."""
@@ -60,7 +63,7 @@ KINDS: dict[str, LayerKind] = {
         LayerKind("river", "河流", _LINE_OR_POLY, (
             Attribute("name"),
             Attribute("class", domain=("mainstem", "important_tributary", "tributary")),
-        )),
+        ), classes=("class",)),
         LayerKind("industrial_park", "工业园区", _POLY, (
             Attribute("name"), Attribute("compliant", type=bool), Attribute("chemical", type=bool),
         )),
@@ -75,6 +78,8 @@ KINDS: dict[str, LayerKind] = {
         LayerKind("built_up_area", "城市建成区", _POLY, (Attribute("name", nullable=True),)),
         LayerKind("basic_farmland", "永久基本农田", _POLY, ()),
         LayerKind("wetland", "湿地", _POLY, (Attribute("name", nullable=True),)),
+        # 重庆高新区直管园: outside the scope of the 沙坪坝 plan (seed 004 L11 「不含高新区」)
+        LayerKind("hitech_zone", "重庆高新区直管园", _POLY, (Attribute("name"),)),
     ]
 }
 

@@ -33,6 +33,10 @@ from spatial.store import LayerStore, LayerVersion, plain_value
 
 log = logging.getLogger(__name__)
 
+#: half-width assumed at most for a river centreline that states no width: the Yangtze at
+#: Chongqing is ~400–800 m wide (wider in the Three Gorges reservoir reach), so 500 m
+ASSUMED_MAX_HALF_WIDTH_M = 500.0
+
 
 class _Versioned:
     """What vector and raster layers share: their stored version's kind and accuracy."""
@@ -127,6 +131,41 @@ class IndexedLayer(_Versioned):
         """Indices of filtered features whose geometry is within ``within_deg`` of ``geom``."""
         idx = self.query(geom, within_deg)
         return idx[self.mask(flt)[idx]] if len(idx) else idx
+
+    def half_width_m(self, i: int) -> float | None:
+        """Feature ``i``'s stated half-width (``half_width_m``, or half of ``width_m``) when it
+        is a centreline of a layer declared as centrelines (``geometry_role: centreline``);
+        0 for other features; None for a centreline whose width is not stated."""
+        if not self.centrelines or not self.geoms[i].geom_type.endswith("LineString"):
+            return 0.0
+        attrs = self.attrs[i]
+        for key, factor in (("half_width_m", 1.0), ("width_m", 0.5)):
+            try:
+                value = float(attrs.get(key)) * factor  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                continue
+            if value == value and 0 <= value < 1e5:  # not NaN, plausible
+                return value
+        return None
+
+    @property
+    def centrelines(self) -> bool:
+        """Whether the layer's lines are centrelines (distances measured from the bank). River
+        lines are taken as centrelines unless their version declares another role (e.g.
+        ``bank``): measured as drawn, a centreline would overstate the distance to the bank
+        and could pass a site the law forbids."""
+        role = self.version.meta.geometry_role
+        return role == "centreline" or (role is None and self.version.kind == "river")
+
+    @cached_property
+    def bank_slack_m(self) -> float:
+        """How much nearer than its centreline a feature's bank may lie: the largest stated
+        half-width, or ``ASSUMED_MAX_HALF_WIDTH_M`` where a centreline states none (0 for a
+        layer that is not centrelines)."""
+        if not self.centrelines:
+            return 0.0
+        widths = [self.half_width_m(i) for i in range(len(self.attrs))]
+        return max((ASSUMED_MAX_HALF_WIDTH_M if w is None else w for w in widths), default=0.0)
 
     def feature_public(self, i: int) -> dict[str, Any]:
         """Name and attributes of feature ``i`` for a finding."""

@@ -68,6 +68,11 @@ def nearest_constraints(ctx: Context) -> list[dict[str, Any]]:
         if best is not None and best[0] <= REACH_M:
             entry["distance_m"] = round(best[0], 1)
             entry["feature"] = lay.feature_public(best[1])
+            half = lay.half_width_m(best[1])
+            if half:  # a centreline with a stated width: the distance to its bank, as the rules
+                entry["distance_to_centreline_m"] = entry["distance_m"]
+                entry["distance_m"] = round(max(best[0] - half, 0.0), 1)
+                entry["half_width_m"] = half
         out.append(entry)
     return out
 

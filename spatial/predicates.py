@@ -24,7 +24,7 @@ from spatial.geodesy import (
     geodesic_area,
     nearest_distance,
 )
-from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
+from spatial.layerset import ASSUMED_MAX_HALF_WIDTH_M, IndexedLayer, LayerSet, RasterLayer
 from spatial.ruleset import Where
 from spatial.site import Site
 from spatial.thumbnail import thumbnail_png, window_bounds_ll
@@ -343,43 +343,73 @@ class WithinDistance(Predicate):
     name = "within_distance"
 
     def evaluate(self, ctx: Context, where: Where) -> Outcome:
-        """Nearest-feature distance, geodesic between the nearest points."""
+        """Nearest-feature distance, geodesic between the nearest points.
+
+        On a centreline layer the law's distance is from the bank: a feature's stated
+        half-width is subtracted (floor 0) and the borderline band is the accuracy around
+        that bank distance; a centreline without a width may have its bank up to
+        ``ASSUMED_MAX_HALF_WIDTH_M`` nearer, so the band reaches that much farther out.
+        """
         assert where.layer is not None and where.distance_m is not None
         lay = ctx.layer(where.layer)
         threshold = where.distance_m
         acc = lay.accuracy_m + ctx.site.accuracy_m
-        reach = threshold + acc
+        reach = distance_reach(where, lay, ctx.site.accuracy_m)
         site_ll = ctx.site.footprint
         idx = ctx.candidates(lay, site_ll, where.filter, reach)
         if not len(idx):
             return _beyond(lay, where, reach)
-        dists: list[tuple[float, int]] = []
+        # per feature: (bank distance or its upper bound, lower bound, centreline, half-width)
+        dists: list[tuple[float, float, int, float, float | None]] = []
         for i in idx:
             part = clip_near(lay.geoms[i], site_ll, degree_margin(reach + 200, ctx.lat))
-            if not part.is_empty:
-                dists.append((nearest_distance(ctx.frame, ctx.site_local, part)[0], int(i)))
+            if part.is_empty:
+                continue
+            d_c = nearest_distance(ctx.frame, ctx.site_local, part)[0]
+            hw = lay.half_width_m(int(i))
+            if hw is None:  # bank somewhere between the centreline distance and W nearer
+                dists.append((d_c, max(d_c - ASSUMED_MAX_HALF_WIDTH_M, 0.0), int(i), d_c, None))
+            else:
+                d_b = max(d_c - hw, 0.0)
+                dists.append((d_b, d_b, int(i), d_c, hw))
         if not dists:
             return _beyond(lay, where, reach)
-        best_d, best_i = min(dists)
+        best_d, _, best_i, best_c, best_hw = min(dists)
+        low = min(d[1] for d in dists)
         measure: dict[str, Any] = {"threshold_m": threshold}
         measure["distance_m"] = round(float(best_d), 1)
+        if lay.centrelines and lay.geoms[best_i].geom_type.endswith("LineString"):
+            measure["distance_to_centreline_m"] = round(float(best_c), 1)
+            measure["half_width_m"] = best_hw
+            if best_hw is None:
+                measure["bank_distance_min_m"] = round(float(low), 1)
+                measure["assumed_max_half_width_m"] = ASSUMED_MAX_HALF_WIDTH_M
         fired = bool(best_d <= threshold)
-        borderline = acc > 0 and abs(best_d - threshold) <= acc
+        borderline = bool((acc > 0 and low - acc <= threshold <= best_d + acc)
+                          or low <= threshold < best_d)
         if borderline:
             measure["uncertainty_m"] = acc
-        hits = sum(1 for d, _ in dists if d <= threshold)
+        hits = sum(1 for d in dists if d[0] <= threshold)
         return Outcome(fired, borderline, lay, best_i, hits, measure)
 
     def quiet_reach(self, where: Where, lay: IndexedLayer, site_accuracy_m: float
                     ) -> float | None:
         """No feature within the distance plus the positional accuracy (computed as evaluate
         computes it, to the last bit)."""
-        assert where.distance_m is not None
-        return where.distance_m + (lay.accuracy_m + site_accuracy_m)
+        return distance_reach(where, lay, site_accuracy_m)
 
     def quiet_outcome(self, where: Where, lay: IndexedLayer, reach: float) -> Outcome:
         """Nothing within reach: not fired, no distance."""
         return _beyond(lay, where, reach)
+
+
+def distance_reach(where: Where, lay: IndexedLayer, site_accuracy_m: float) -> float:
+    """How far from the site a feature can decide a ``within_distance`` rule: the distance,
+    the positional accuracy and, for centrelines, how much nearer the bank may lie. The one
+    formula for evaluation, quiet answers and the batch's bulk questions (spatial.bulk)."""
+    assert where.distance_m is not None
+    reach = where.distance_m + (lay.accuracy_m + site_accuracy_m)
+    return reach + lay.bank_slack_m if lay.bank_slack_m else reach
 
 
 def _beyond(lay: IndexedLayer, where: Where, reach: float) -> Outcome:

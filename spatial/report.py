@@ -152,6 +152,22 @@ def _project(p: dict[str, Any]) -> str:
                                for k, v in items) + "</table>"
 
 
+def _notes(f: dict[str, Any]) -> str:
+    """依据待核实 (basis.verified false), 本工具解释 and 未采纳的申报 lines of one finding."""
+    out = ""
+    if f["basis"].get("verified") is False:
+        out += ("<span class='small unverified'><b>依据待核实</b>：引文未能对照本库存储的原文核对，"
+                "请以正式文本为准</span><br>")
+    if f.get("interpretation_zh"):
+        out += (f"<span class='small'><b>本工具解释</b>：{escape(f['interpretation_zh'])}"
+                "</span><br>")
+    refused = f.get("exception_refused_zh") or []
+    if refused:
+        text = refused if isinstance(refused, str) else "；".join(refused)
+        out += f"<span class='small'><b>未采纳的申报</b>：{escape(text)}</span><br>"
+    return out
+
+
 def _findings(findings: list[dict[str, Any]]) -> str:
     if not findings:
         return "<p>未触发任何规则。</p>"
@@ -166,6 +182,7 @@ def _findings(findings: list[dict[str, Any]]) -> str:
             f"<tr><td>{escape(f['verdict_zh'])}{flag}</td>"
             f"<td><b>{escape(f['title_zh'])}</b><br>{escape(b['document'])} {escape(b['clause'])}"
             f"<br><span class='quote'>“{escape(b.get('quote_zh_hans') or b['quote'])}”</span><br>"
+            + _notes(f)
             + "".join(f"<span class='small'>行业归类：{escape(c['name_zh'])}——"
                       f"{escape(c['interpretation_zh'])}</span><br>"
                       for c in f.get("industry_categories") or []) +

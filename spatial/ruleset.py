@@ -57,7 +57,25 @@ class Basis(_Strict):
     source: Annotated[str, Field(pattern=r"^(seed:[0-9A-Za-z_.-]+|law|regulation|local-draft)$")]
     catalogue: str | None = None
     lines: str | None = None
+    # Whether the quote has been checked against a stored text: true by default exactly when it
+    # comes from a seed with a line reference (tests/test_rules_schema.py checks the quote
+    # against that line); false for statutes quoted without the text stored here. A rule may set
+    # false on a seed quote whose words do not by themselves carry the verdict. Shown to the
+    # reader as 依据待核实.
+    verified: bool = False
     _quote_zh_hans: str = PrivateAttr(default="")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_verified(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            seeded = str(data.get("source", "")).startswith("seed:") and bool(data.get("lines"))
+            if "verified" not in data:
+                data = {**data, "verified": seeded}
+            elif data["verified"] is True and not seeded:
+                raise ValueError("verified: true needs a seed source with a line reference "
+                                 "(nothing else can be checked here)")
+        return data
 
     def model_post_init(self, context: Any, /) -> None:
         """Convert the quote to simplified characters once, when the rule is loaded."""

@@ -27,7 +27,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ from spatial.errors import (
     NotFoundError,
     StoreBusyError,
 )
-from spatial.layerkinds import KINDS, is_raster
+from spatial.layerkinds import KINDS, LayerKind, is_raster
 from spatial.validation import ValidationReport, compare, validate_frame
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,11 @@ class SourceMeta:
     coverage_adcodes: list[str] | None = None
     geometry_role: str | None = None
     notes: str = ""
+    # The feature classes the version holds, per class attribute (e.g. river
+    # ``{"class": ["mainstem", "important_tributary"]}``): a rule asking for a class the
+    # version does not hold cannot be decided on it (engine: ``layer_class_missing``).
+    # None at import = the distinct values found in the data (layerkinds.held_classes).
+    holds: dict[str, list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -373,6 +378,8 @@ class LayerStore:
         if kind != "admin_district" and "admin_district" in active:
             region = shapely.union_all(self.read(active["admin_district"]).geometry.values)
         clean, report = validate_frame(schema, gdf, region=region)
+        meta, holds_errors = declare_holds(schema, clean, meta)
+        report.errors.extend(holds_errors)
         previous = active.get(kind)
         if not report.errors and previous is not None:
             try:
@@ -511,6 +518,39 @@ class LayerStore:
                 out.append(self.import_file(entry["kind"], path, meta, loaded_by=actor,
                                             activate=True))
         return out
+
+
+def declare_holds(schema: LayerKind, gdf: gpd.GeoDataFrame,
+                  meta: SourceMeta) -> tuple[SourceMeta, list[str]]:
+    """The metadata with the feature classes the version holds (``holds``), and errors.
+
+    Undeclared class attributes of the kind (``LayerKind.classes``, e.g. river ``class``)
+    default to the distinct values found in the data. A declaration may name a value the data
+    lacks (the version then vouches that no such feature exists where it is complete), but
+    must name every value the data holds, and only values of the attribute's domain.
+    """
+    def found(name: str) -> list[str]:
+        return sorted({str(v) for v in gdf[name].dropna()}) if name in gdf.columns else []
+
+    errors: list[str] = []
+    holds: dict[str, list[str]] = {}
+    for name, values in (meta.holds or {}).items():
+        attr = schema.attribute(name)
+        if attr is None or attr.domain is None or not isinstance(values, list):
+            errors.append(f"holds：{name} 不是图层类型 {schema.name} 的分类属性(或取值不是列表)")
+            continue
+        declared = sorted({str(v) for v in values})
+        unknown = [v for v in declared if v not in attr.domain]
+        if unknown:
+            errors.append(f"holds：{name} 的取值 {'、'.join(unknown)} 不在允许值 "
+                          f"{'、'.join(map(str, attr.domain))} 之内")
+        undeclared = [v for v in found(name) if v not in declared]
+        if undeclared:
+            errors.append(f"holds：数据含有未声明的 {name} 取值 {'、'.join(undeclared)}")
+        holds[name] = declared
+    for name in schema.classes:
+        holds.setdefault(name, found(name))
+    return (replace(meta, holds=holds) if holds else meta), errors
 
 
 def _activate(con: sqlite3.Connection, kind: str, version: str, actor: str | None) -> None:

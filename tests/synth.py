@@ -29,11 +29,14 @@ def square(cx: float, cy: float, half: float) -> Polygon:
 
 
 def layer(kind: str, features: list[tuple[BaseGeometry, dict[str, Any]]], *,
-          accuracy_m: float = 0.0, coverage: BaseGeometry | None = None) -> IndexedLayer:
+          accuracy_m: float = 0.0, coverage: BaseGeometry | None = None,
+          holds: dict[str, list[str]] | None = None,
+          geometry_role: str | None = None) -> IndexedLayer:
     """An IndexedLayer from (metre geometry, attributes) pairs."""
     geoms = np.array([ll(g) for g, _ in features], dtype=object)
     shapely.prepare(geoms)
-    meta = SourceMeta(title=f"test {kind}", accuracy_m=accuracy_m, demo=True)
+    meta = SourceMeta(title=f"test {kind}", accuracy_m=accuracy_m, demo=True, holds=holds,
+                      geometry_role=geometry_role)
     lv = LayerVersion(kind, f"{kind}-test", "0" * 64, len(features), [0, 0, 0, 0], meta, {},
                       Path("/dev/null"), "test", "2026-01-01T00:00:00Z")
     lay = IndexedLayer(lv, geoms, [dict(a) for _, a in features], shapely.STRtree(geoms))

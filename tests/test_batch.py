@@ -304,7 +304,9 @@ def test_nearest_search_equals_measuring_every_feature_within_10_km(engine, parc
         if site is None:
             continue
         ctx = Context.create(site, layers)
-        got = {e["label_zh"]: (e["distance_m"], (e.get("feature") or {}).get("index"))
+        # measured to the feature as drawn (a centreline with a width also reports its bank)
+        got = {e["label_zh"]: (e.get("distance_to_centreline_m", e["distance_m"]),
+                               (e.get("feature") or {}).get("index"))
                for e in nearest_constraints(ctx)}
         for label, kind, flt in CONSTRAINTS:
             lay = layers.layers[kind]

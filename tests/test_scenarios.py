@@ -45,7 +45,11 @@ def test_chemical_plant_600m_from_jialing_in_shapingba_is_forbidden(engine):
     assert {"jialing-1km-chemical-risk-ban", "shapingba-no-new-chemical-cement-brick"} <= forbid
     jl = next(f for f in doc["findings"] if f["rule_id"] == "jialing-1km-chemical-risk-ban")
     assert jl["feature"]["name"] == "嘉陵江" and jl["measure"]["threshold_m"] == 1000
-    assert 500 < jl["measure"]["distance_m"] < 700
+    # distance to the bank = to the WDB II centreline minus the Jialing's stated half-width (P11)
+    assert 500 < jl["measure"]["distance_to_centreline_m"] < 700
+    assert jl["measure"]["half_width_m"] == 150.0
+    assert jl["measure"]["distance_m"] == pytest.approx(
+        jl["measure"]["distance_to_centreline_m"] - 150.0, abs=0.1)
     assert jl["borderline"]  # WDB II river accuracy is ±1.1 km: a reviewer must check the bank
 
 
@@ -56,7 +60,8 @@ def test_same_plant_in_compliant_chemical_park_far_from_rivers_is_not_forbidden(
     assert "parks-heavy-polluting-outside-compliant-park" not in ids(doc)
     # the Shapingba-only demo layers cannot clear a site in 长寿: honest gaps, not a pass
     assert doc["verdict"] == "indeterminate"
-    assert {g["code"] for g in doc["not_evaluated"]} == {"layer_incomplete"}
+    # ... and the river layer holds no other tributary (P10): that rule is not evaluated either
+    assert {g["code"] for g in doc["not_evaluated"]} == {"layer_incomplete", "layer_class_missing"}
 
 
 def test_new_cement_plant_outside_any_park_is_forbidden(engine):

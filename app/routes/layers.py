@@ -88,6 +88,10 @@ def validation_report(kind: str, version: str, engine: EngineDep) -> HTMLRespons
                                 "licence": {"type": "string"}, "demo": {"type": "boolean"},
                                 "coverage_adcodes": {"type": "string"},
                                 "geometry_role": {"type": "string"}, "notes": {"type": "string"},
+                                "holds": {"type": "string", "description":
+                                          "JSON {attribute: [values]}: the feature classes the "
+                                          "version holds, e.g. {\"class\": [\"mainstem\"]}; "
+                                          "default: the values found in the data"},
                                 "encoding": {"type": "string"}, "table": {"type": "string"},
                                 "crs": {"type": "string"},
                                 "field_map": {"type": "string",
@@ -157,12 +161,22 @@ def _meta(fields: dict[str, str]) -> tuple[SourceMeta, dict[str, Any]]:
         raise InputError("field_map 须为 JSON 对象 {源字段: 目标字段}", "field_map must be a JSON object",
                          code="layer.field_map_invalid") from exc
     coverage = [c.strip() for c in fields.get("coverage_adcodes", "").split(",") if c.strip()]
+    try:
+        holds = json.loads(fields["holds"]) if fields.get("holds", "").strip() else None
+        if holds is not None and not (isinstance(holds, dict) and all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+                for k, v in holds.items())):
+            raise ValueError
+    except (ValueError, RecursionError) as exc:
+        raise InputError("holds 须为 JSON 对象 {属性: [取值, …]}，如 {\"class\": [\"mainstem\"]}",
+                         "holds must be a JSON object {attribute: [values]}",
+                         code="layer.holds_invalid") from exc
     meta = SourceMeta(
         title=fields["title"].strip(), publisher=fields.get("publisher", ""),
         date=fields.get("date", ""), licence=fields.get("licence", ""),
         accuracy_m=accuracy, demo=fields.get("demo", "").lower() in ("1", "true", "yes"),
         coverage_adcodes=coverage or None, geometry_role=fields.get("geometry_role") or None,
-        notes=fields.get("notes", ""))
+        notes=fields.get("notes", ""), holds=holds)
     opts = {"encoding": fields.get("encoding") or None, "table": fields.get("table") or None,
             "crs": fields.get("crs") or None, "field_map": field_map}
     return meta, opts

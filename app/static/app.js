@@ -205,6 +205,22 @@ function measureText(m) {
     return `栅格占比 ${(m.share * 100).toFixed(1)}%(${m.area_m2} m²，像元约 ${m.cell_size_m} 米)`;
   return "";
 }
+// 依据待核实 / 本工具解释 / 未采纳的申报: rule data shown as text nodes only (never innerHTML).
+function findingNotes(box, f) {
+  const add = (cls, label, text) => {
+    const div = document.createElement("div");
+    div.className = cls;
+    const b = document.createElement("b");
+    b.textContent = label;
+    div.append(b, document.createTextNode(text));
+    box.append(div);
+  };
+  if (f.basis.verified === false)
+    add("warn unverified", "依据待核实", "：引文未能对照本库存储的原文核对，请以正式文本为准");
+  if (f.interpretation_zh) add("muted interpretation", "本工具解释：", f.interpretation_zh);
+  const refused = [].concat(f.exception_refused_zh || []);
+  if (refused.length) add("warn refused", "未采纳的申报：", refused.join("；"));
+}
 function verdictLabel(v, zh) { return state.lang === "en" ? VERDICT_EN[v] : zh; }
 
 function showResult(doc, fresh) {
@@ -224,12 +240,14 @@ function showResult(doc, fresh) {
       ${f.borderline ? '<span class="warn">(边界待核)</span>' : ""}
       <div>${esc(f.basis.document)} ${esc(f.basis.clause)}</div>
       <div class="quote">“${esc(f.basis.quote_zh_hans || f.basis.quote)}”</div>
+      <div class="notes"></div>
       ${(f.industry_categories || []).map((c) => `<details class="muted"><summary>行业归类：${esc(c.name_zh)}</summary>${esc(c.interpretation_zh)}</details>`).join("")}
       <div>${esc(f.feature ? f.feature.name || "" : "")} ${esc(measureText(f.measure))}</div>
       ${f.requirements_zh.length ? `<div class="muted">要求：${f.requirements_zh.map(esc).join("；")}</div>` : ""}
     </li>`).join("");
   [...$("findings").children].forEach((li) => {
     const f = doc.findings[Number(li.dataset.i)];
+    findingNotes(li.querySelector(".notes"), f);
     li.addEventListener("mouseenter", () => highlightFinding(f));
     li.addEventListener("focus", () => highlightFinding(f));
     li.addEventListener("click", () => highlightFinding(f, true));
