@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -154,9 +154,13 @@ def _fuzz(op: Any, role: str, headers: dict[str, str], examples: int, tally: Cou
 
     @given(case=op.as_strategy())
     @seed(zlib.crc32(f"{op.label} {role}".encode()))
+    # not shrunk: a failing request is reported whole, and shrinking one that times out
+    # would cost the time limit per attempt
     @settings(max_examples=examples, deadline=None, database=None,
+              phases=[Phase.explicit, Phase.reuse, Phase.generate],
               suppress_health_check=list(HealthCheck))
     def run(case) -> None:
+        started = time.monotonic()
         try:
             # generous: the service's own time limit answers 503 well before
             response = case.call(headers=headers, timeout=TIMEOUT_S)
@@ -164,6 +168,9 @@ def _fuzz(op: Any, role: str, headers: dict[str, str], examples: int, tally: Cou
             tally["500 raised"] += 1
             failed(case, exc)
             return
+        finally:
+            ms = round((time.monotonic() - started) * 1000)
+            tally["slowest ms"] = max(tally["slowest ms"], ms)
         tally[_outcome(response, batch=batch)] += 1
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
@@ -214,4 +221,4 @@ def _record(tallies: dict[tuple[str, str], Counter[str]], found: list[str],
         total = sum(classes.values())
         extra = f", {t['200 screened']} batches screened" if label == SCREENS[1] else ""
         print(f"  {label} [{role}]: {total} requests, {classes['2xx']} 2xx, {classes['4xx']} 4xx, "
-              f"{classes['5xx']} 5xx{extra}")
+              f"{classes['5xx']} 5xx{extra}; slowest {t['slowest ms'] / 1000:.1f} s")

@@ -88,7 +88,11 @@ def _world(rule: Rule):
     if w.layer:
         geom = (LineString([(FEATURE_X, -5_000), (FEATURE_X, 5_000)]) if w.layer == "river"
                 else synth.square(FEATURE_X, 0, HALF))
-        layers.append(synth.layer(w.layer, [(geom, _attrs(w.layer, w.filter))]))
+        # a river drawn as its bank: thresholds are exact here (centrelines, whose bank may
+        # be nearer, are tested in tests/legal/test_p11_bank_distance.py)
+        role = "shoreline" if w.layer == "river" else None
+        layers.append(synth.layer(w.layer, [(geom, _attrs(w.layer, w.filter))],
+                                  geometry_role=role))
     if w.minus:
         layers.append(synth.layer(w.minus.layer, [(synth.square(FEATURE_X, 20_000, 100),
                                                    _attrs(w.minus.layer, w.minus.filter))]))

@@ -46,8 +46,10 @@ def redline(acc: float = 0.0):
 
 
 def river(acc: float = 0.0):
+    # drawn as its bank (measured as drawn; centrelines are tested in tests/legal/test_p11_…)
     return synth.layer("river", [(LineString([(-15_000, -5000), (-15_000, 5000)]),
-                                  {"name": "嘉陵江", "class": "important_tributary"})], accuracy_m=acc)
+                                  {"name": "嘉陵江", "class": "important_tributary"})], accuracy_m=acc,
+                       geometry_role="shoreline")
 
 
 @pytest.mark.parametrize(("verdicts", "gaps", "expected"), [
@@ -218,7 +220,8 @@ def test_scoped_rule_judges_only_the_part_inside_its_districts():
     scoped = rule("scoped-river", {"predicate": "within_distance", "layer": "river",
                                    "distance_m": 1000, "districts": ["500106"]})
     near_river = synth.layer("river", [(LineString([(2_000, -5000), (2_000, 5000)]),
-                                        {"name": "嘉陵江", "class": "important_tributary"})])
+                                        {"name": "嘉陵江", "class": "important_tributary"})],
+                             geometry_role="shoreline")
     from shapely.geometry import MultiPolygon
     two_parts = MultiPolygon([synth.square(-15_000, 0, 50), synth.square(1_500, 0, 50)])
     assert run([scoped], two_parts, near_river)["verdict"] == "pass"
