@@ -162,7 +162,7 @@ def read_sites(path: Path) -> tuple[list[dict[str, Any]], str | None]:
     if suffix in (".geojson", ".json"):
         try:
             fc = json.loads(path.read_bytes().decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, 4 300+ digit integers
             raise InputError("地块文件不是有效的 UTF-8 GeoJSON", "The sites file is not valid GeoJSON",
                              code="batch.unreadable") from exc
         return features_of(fc), None

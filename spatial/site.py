@@ -141,7 +141,7 @@ def check_vertices(parts: list[BaseGeometry]) -> None:
 def _json_loads(text: str) -> Any:
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:  # incl. integers of over 4 300 digits
         raise InputError("JSON格式错误", f"Malformed JSON: {exc}", code="site.json_invalid") from exc
 
 
@@ -185,6 +185,9 @@ def build_site(
     crs_mod.check_zone(ll, name)
     crs_mod.check_region(ll)
     gtype = _dimension_type(ll)
+    if ll.geom_type == "GeometryCollection" and any(
+            g.geom_type == "GeometryCollection" for g in shapely.get_parts(ll)):
+        ll = shapely.GeometryCollection(_flat_parts(ll))  # nested collections, flattened
     footprint = _footprint(ll, gtype, radius_m, corridor_width_m, warnings)
     parts = [_repair(p, warnings) for p in shapely.get_parts(footprint)]
     footprint = parts[0] if len(parts) == 1 else shapely.union_all(parts)
@@ -227,11 +230,24 @@ def _refuse_outside_range(ll: BaseGeometry) -> None:
 def _dimension_type(geom: BaseGeometry) -> str:
     if geom.geom_type != "GeometryCollection":  # only a collection can mix dimensions
         return str(geom.geom_type)
-    dims = {shapely.get_dimensions(g) for g in shapely.get_parts(geom)}
+    dims = {shapely.get_dimensions(g) for g in _flat_parts(geom)}
     if len(dims) > 1:
         raise InputError("场址混合了点、线、面，请分别提交", "The site mixes points, lines and polygons",
                          code="site.mixed_dimensions")
     return {0: "Point", 1: "LineString", 2: "Polygon"}[dims.pop()]
+
+
+def _flat_parts(geom: BaseGeometry) -> list[BaseGeometry]:
+    """The single geometries of a collection, however deeply collections are nested (RFC 7946
+    §3.1.8 discourages nesting; a nested member must not escape the dimension check)."""
+    parts, todo = [], [geom]
+    while todo:
+        g = todo.pop()
+        if g.geom_type.startswith("Multi") or g.geom_type == "GeometryCollection":
+            todo.extend(shapely.get_parts(g))
+        else:
+            parts.append(g)
+    return parts
 
 
 def _footprint(ll: BaseGeometry, gtype: str, radius_m: float | None,

@@ -156,6 +156,10 @@ def _refuse_unclosed_rings(obj: Any) -> None:
         feats = obj.get("features")
         for f in feats if isinstance(feats, list) else []:
             _refuse_unclosed_rings(f)
+    elif kind == "GeometryCollection":
+        members = obj.get("geometries")
+        for g in members if isinstance(members, list) else []:
+            _refuse_unclosed_rings(g)
     elif kind in ("Polygon", "MultiPolygon"):
         coords = obj.get("coordinates")
         polys = [coords] if kind == "Polygon" else coords
@@ -181,7 +185,7 @@ def _wkt(text: str) -> BaseGeometry:
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:  # incl. integers of over 4 300 digits
         raise InputError("JSON格式错误", f"Malformed JSON: {exc}", code="site.json_invalid") from exc
 
 

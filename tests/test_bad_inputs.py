@@ -74,3 +74,33 @@ def test_media_types_are_matched_case_insensitively(client):
     r = client.post("/api/v1/screenings", content=form,
                     headers={"Content-Type": f"MULTIPART/Form-Data; boundary={boundary}"})
     assert r.status_code == 201, r.text
+
+
+NESTED_MIXED = {"type": "GeometryCollection", "geometries": [{"type": "GeometryCollection",
+                "geometries": [{"type": "Point", "coordinates": [106.45, 29.6]},
+                               {"type": "Polygon", "coordinates": [[[106.40, 29.55], [106.42, 29.55],
+                                                                    [106.42, 29.57], [106.40, 29.57],
+                                                                    [106.40, 29.55]]]}]}]}
+NESTED_UNCLOSED = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+                   "geometry": {"type": "GeometryCollection", "geometries": [
+                       {"type": "Polygon", "coordinates": [[[106.40, 29.55], [106.42, 29.55],
+                                                            [106.42, 29.57], [106.40, 29.57]]]}]}}]}
+
+
+@pytest.mark.parametrize(("site", "code"), [
+    (NESTED_MIXED, "site.mixed_dimensions"), (NESTED_UNCLOSED, "site.ring_unclosed"),
+    ('{"type": "Point", "coordinates": [106.45, 29.58, 1' + "0" * 5000 + "]}", "site.json_invalid")])
+def test_nested_collections_and_huge_numbers_in_a_site_are_4xx(client, site, code):
+    """Found by the long schemathesis run: a nested GeometryCollection escaped the dimension and
+    ring checks (503 from the sandbox worker, or a 30 s timeout); a 5 000-digit number inside a
+    site string was a 500."""
+    r = client.post("/api/v1/screenings", json={"site": site, "project": {"industry": "K7010"}})
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == code
+
+
+def test_a_batch_file_with_a_huge_number_is_4xx(client, reviewer_headers):
+    data = b'{"type": "FeatureCollection", "features": [' + b"1" * 5000 + b"]}"
+    r = client.post("/api/v1/screenings/batch", files={"file": ("sites.geojson", data)},
+                    data={"project": '{"industry": "K7010"}'}, headers=reviewer_headers)
+    assert 400 <= r.status_code < 500, r.text
