@@ -904,6 +904,89 @@ def hitech_zone(ctx: Context) -> list[Feature]:
     return [Feature({"name": "重庆高新区直管园沙坪坝片区（示意）"}, inter(zone, ctx.district(SHAPINGBA)))]
 
 
+def jialing_bank(ctx: Context) -> BaseGeometry:
+    """Shapingba's border with 江北/渝北: the Jialing's real channel (~50 m), as one line."""
+    return shapely.line_merge(
+        ctx.district(SHAPINGBA).boundary.intersection(ctx.district("500105", "500112").boundary)
+    )
+
+
+# Illustrative widths inland of the bank line (m): the 河道管理范围 and the 绿化缓冲带 outside it
+# (seed 004 L720), and the strip where outfalls are zoned (L819). Invented, not surveyed.
+MANAGEMENT_RANGE_M, GREEN_BUFFER_M, OUTFALL_STRIP_M = 60.0, 110.0, 100.0
+
+
+def river_management(ctx: Context) -> list[Feature]:
+    """The Jialing's management range and the green buffer strip outside it, along Shapingba's
+    bank (seed 004 L720 「嘉陵江河道管理范围外侧绿化缓冲带」). Widths are illustrative."""
+    district, bank = ctx.district(SHAPINGBA), jialing_bank(ctx)
+    managed = inter(grow(bank, MANAGEMENT_RANGE_M), district)
+    green = diff(inter(grow(bank, GREEN_BUFFER_M), district), managed)
+    return [
+        Feature({"name": "嘉陵江沙坪坝段河道管理范围（示意）", "zone": "management_range"}, managed),
+        Feature({"name": "嘉陵江沙坪坝段绿化缓冲带（示意）", "zone": "green_buffer"}, green),
+    ]
+
+
+def riverside_area(ctx: Context) -> list[Feature]:
+    """The land within 1 km of the Jialing on Shapingba's side, from where the river enters the
+    district down to 300 m below the 高家花园 intake: seed 004 L837 「嘉陵江沙坪坝区一侧及其上游
+    沿江河地区」 (the upstream districts are not drawn). The 1 km depth is illustrative."""
+    channel = jialing_channel(ctx)
+    at = to_m(channel).project(Point(m_xy(*INTAKES["高家花园"])))
+    band = inter(river_band(channel, 0.0, at + 300.0, 1000.0), ctx.district(SHAPINGBA))
+    return [Feature({"name": "嘉陵江沙坪坝一侧及上游沿江河地区（示意）",
+                     "protects": "高家花园、井口饮用水水源地"}, band)]
+
+
+def forest_land(ctx: Context, reserve: list[Feature], ridges: list[Feature]) -> list[Feature]:
+    """Forest land on the ridges of Shapingba (seed 004 L712): natural forest in the 缙云山 reserve,
+    planted forest on 中梁山 and in the 歌乐山 forest park. Illustrative."""
+    district = ctx.district(SHAPINGBA)
+    natural = inter(union(f.geom for f in reserve if f.props["category"] == "nature_reserve"), district)
+    wooded = union(
+        [f.geom for f in ridges if f.props["zone"] in ("no_build", "key_control")]
+        + [f.geom for f in reserve if f.props["category"] == "forest_park"]
+    )
+    planted = diff(inter(wooded, district), natural)
+    return [
+        Feature({"name": "缙云山天然林（示意）", "origin": "natural"}, natural),
+        Feature({"name": "中梁山、歌乐山人工林（示意）", "origin": "planted"}, planted),
+    ]
+
+
+# (name, category, centre, rx, ry) — near the real places, sizes invented
+RECEPTORS = [
+    ("重庆大学A区（示意）", "school", (106.458, 29.568), 300.0, 260.0),
+    ("陆军军医大学第一附属医院（示意）", "hospital", (106.466, 29.550), 220.0, 180.0),
+    ("三峡广场周边居住区（示意）", "residential", (106.457, 29.556), 300.0, 250.0),
+]
+
+
+def sensitive_receptors(ctx: Context) -> list[Feature]:
+    """A university, a hospital and a residential quarter in the Shapingba town centre: the
+    「居民区、学校、医院等敏感区」 of seed 004 L837. Illustrative shapes near the real places."""
+    district = ctx.district(SHAPINGBA)
+    return [
+        Feature({"name": name, "category": cat}, inter(ellipse(c, rx, ry, 0.0, 28), district))
+        for name, cat, c, rx, ry in RECEPTORS
+    ]
+
+
+def outfall_zones(ctx: Context, water: list[Feature]) -> list[Feature]:
+    """入河排污口禁止/限制设置区域 along Shapingba's Jialing bank (seed 004 L819 orders them drawn):
+    prohibited within 300 m of the water-source zones, restricted along the rest of the bank."""
+    district = ctx.district(SHAPINGBA)
+    strip = inter(grow(jialing_bank(ctx), OUTFALL_STRIP_M), district)
+    prohibited = inter(strip, grow(union(f.geom for f in water), 300.0))
+    return [
+        Feature({"name": "嘉陵江井口、高家花园段入河排污口禁止设置区域（示意）", "zone": "prohibited"},
+                prohibited),
+        Feature({"name": "嘉陵江沙坪坝段入河排污口限制设置区域（示意）", "zone": "restricted"},
+                diff(strip, prohibited)),
+    ]
+
+
 def industrial_parks(ctx: Context, protected: BaseGeometry) -> list[Feature]:
     """Two compliant parks in Shapingba, the 长寿 chemical park, one invented non-compliant area."""
     district = ctx.district(SHAPINGBA)
@@ -1383,6 +1466,37 @@ DEMO_TITLES = {
         "A rough rectangle in the south-west of 500106 standing for the 直管园 (西永、曾家、虎溪 …); "
         "seed 004 L11: the 沙坪坝 plan does not cover 高新区.",
     ),
+    "river_management": (
+        "嘉陵江沙坪坝段河道管理范围及绿化缓冲带（示意）",
+        [SHAPINGBA],
+        f"Strips inland of Shapingba's river border (the real channel): management range 0–"
+        f"{MANAGEMENT_RANGE_M:.0f} m, green buffer {MANAGEMENT_RANGE_M:.0f}–{GREEN_BUFFER_M:.0f} m; "
+        "widths invented (seed 004 L720 names the strip, not its width).",
+    ),
+    "riverside_area": (
+        "嘉陵江沙坪坝一侧及上游沿江河地区（示意）",
+        [SHAPINGBA],
+        "Land within 1 km of the Jialing channel in 500106, from the district's upstream end to 300 m "
+        "below the 高家花园 intake (seed 004 L837); the upstream districts are not drawn.",
+    ),
+    "forest_land": (
+        "沙坪坝区林地：缙云山天然林、中梁山及歌乐山人工林（示意）",
+        [SHAPINGBA],
+        "Natural forest = the 缙云山 reserve in 500106; planted = 中梁山 no-build/key-control bands and "
+        "the 歌乐山 forest park, minus the reserve (seed 004 L712).",
+    ),
+    "sensitive_receptor": (
+        "沙坪坝区敏感目标：学校、医院、居住区（示意）",
+        [SHAPINGBA],
+        "Three ellipses near 重庆大学A区, 西南医院 and 三峡广场 (seed 004 L837); a real layer holds every "
+        "residential area, school and hospital.",
+    ),
+    "outfall_zone": (
+        "嘉陵江沙坪坝段入河排污口禁止/限制设置区域（示意）",
+        [SHAPINGBA],
+        f"A {OUTFALL_STRIP_M:.0f} m strip inland of the river border: prohibited within 300 m of the "
+        "water-source zones, restricted elsewhere (seed 004 L819 orders the zones drawn).",
+    ),
 }
 
 
@@ -1698,6 +1812,11 @@ def build_demo_layers(ctx: Context) -> dict[str, list[Feature]]:
         "basic_farmland": fields,
         "wetland": marsh,
         "hitech_zone": hitech_zone(ctx),
+        "river_management": river_management(ctx),
+        "riverside_area": riverside_area(ctx),
+        "forest_land": forest_land(ctx, reserve, ridges),
+        "sensitive_receptor": sensitive_receptors(ctx),
+        "outfall_zone": outfall_zones(ctx, water),
     }
 
 

@@ -80,6 +80,30 @@ KINDS: dict[str, LayerKind] = {
         LayerKind("wetland", "湿地", _POLY, (Attribute("name", nullable=True),)),
         # 重庆高新区直管园: outside the scope of the 沙坪坝 plan (seed 004 L11 「不含高新区」)
         LayerKind("hitech_zone", "重庆高新区直管园", _POLY, (Attribute("name"),)),
+        # 河道管理范围 and the 绿化缓冲带 outside it (seed 004 L720; 防洪法 第二十二条)
+        LayerKind("river_management", "河道管理范围及绿化缓冲带", _POLY, (
+            Attribute("name"),
+            Attribute("zone", domain=("management_range", "green_buffer")),
+        ), classes=("zone",)),
+        # 居民区、学校、医院等敏感区 (seed 004 L837)
+        LayerKind("sensitive_receptor", "环境敏感目标(居民区、学校、医院等)", _POLY, (
+            Attribute("name"),
+            Attribute("category", domain=("residential", "school", "hospital", "other")),
+        )),
+        # 嘉陵江沙坪坝区一侧及其上游沿江河地区 (seed 004 L837)
+        LayerKind("riverside_area", "沿江河地区(饮用水源地上游)", _POLY, (
+            Attribute("name"), Attribute("protects", nullable=True),
+        )),
+        # 林地, with 天然林 told apart from planted forest (seed 004 L712)
+        LayerKind("forest_land", "林地", _POLY, (
+            Attribute("name", nullable=True),
+            Attribute("origin", domain=("natural", "planted", "unknown")),
+        ), classes=("origin",)),
+        # 入河排污口禁止设置区域 / 限制设置区域 (seed 004 L819)
+        LayerKind("outfall_zone", "入河排污口禁止/限制设置区域", _POLY, (
+            Attribute("name"),
+            Attribute("zone", domain=("prohibited", "restricted")),
+        ), classes=("zone",)),
     ]
 }
 

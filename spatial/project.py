@@ -17,6 +17,8 @@ FLAGS: tuple[str, ...] = get_args(Flag)
 #: Flags that follow from the industry: an electroplating plant discharges heavy metals whether
 #: or not the applicant ticks the box.
 IMPLIED_FLAGS = {"heavy_metal_key": "heavy_metal_discharge", "vocs_key": "vocs"}
+#: Flags that follow from other flags: a coal-fired boiler burns coal (000 L91 「新建耗煤项目」).
+FLAG_IMPLIES = {"coal_boiler": "coal_use"}
 
 NATURE_ZH = {"new": "新建", "expansion": "扩建", "rebuild": "改建", "relocation": "搬迁"}
 
@@ -78,6 +80,9 @@ class Project:
         implied = tuple(f for cat, f in IMPLIED_FLAGS.items()
                         if industry is not None and cat in industry.categories and f not in flags)
         flags = (*flags, *implied)
+        implied += tuple(dict.fromkeys(v for k, v in FLAG_IMPLIES.items()
+                                       if k in flags and v not in flags))
+        flags = tuple(dict.fromkeys((*flags, *implied)))
         name = raw.get("name")
         if name is not None and not isinstance(name, str):
             raise InputError("项目名称必须是字符串", "name must be a string",
@@ -161,6 +166,8 @@ def match(flt: ProjectFilter, project: Project, catalogue: IndustryCatalogue) ->
         checks.append(any(a in flt.activity for a in project.activity))
     if flt.flags is not None:
         checks.append(any(f in flt.flags for f in project.flags))
+    if flt.not_flags is not None:
+        checks.append(not any(f in flt.not_flags for f in project.flags))
     if not all(checks):
         return False
     return None if missing else True

@@ -33,7 +33,8 @@ Activity = Literal[
     "other_lawful",
 ]
 Flag = Literal[
-    "national_major", "heavy_metal_discharge", "high_noise", "vocs", "coal_boiler", "outfall"
+    "national_major", "heavy_metal_discharge", "high_noise", "vocs", "coal_boiler", "outfall",
+    "coal_use", "independent_grinding", "toxic_discharge",
 ]
 PredicateName = Literal["intersects", "within_distance", "outside", "inside_district", "anywhere",
                         "raster_share"]
@@ -97,6 +98,9 @@ class ProjectFilter(_Strict):
     type: list[ProjectType] | None = None
     activity: list[Activity] | None = None
     flags: list[Flag] | None = None
+    #: The project declares none of these flags (e.g. a cement plant not declared an
+    #: independent grinding station).
+    not_flags: list[Flag] | None = None
     #: The single meaning of ``nature`` (docs/rule-format.md "Nature"): a relocation
     #: (异地搬迁/迁建) is new construction at the new site, so ``nature: [new]`` also matches
     #: ``relocation``. A rule whose text treats relocation differently says so with ``false``.

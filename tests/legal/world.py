@@ -45,13 +45,15 @@ def near_river(distance_m: float) -> BaseGeometry:
     return box(ZONE_X + distance_m, -50, ZONE_X + distance_m + 100, 50)
 
 
-def run(families: list[str], site_m: BaseGeometry, *layers, **project: Any) -> dict[str, Any]:
-    """Screen a site (metres) for a project against the shipped rules of ``families``."""
+def run(families: list[str], site_m: BaseGeometry, *layers, district: str = "500106",
+        **project: Any) -> dict[str, Any]:
+    """Screen a site (metres) for a project against the shipped rules of ``families``; the
+    west district (x < 0) is ``district`` (default 沙坪坝 500106), the east one 500107."""
     rules = tuple(r for r in RULESET.rules if r.family in families)
     rs = dataclasses.replace(RULESET, rules=rules)
     proj = Project.from_dict(project, CAT)
     return screen(build_site(synth.ll(site_m)), proj,
-                  synth.layerset(synth.district_layer(), *layers), rs)
+                  synth.layerset(synth.district_layer(district), *layers), rs)
 
 
 def finding(doc: dict[str, Any], rule_id: str) -> dict[str, Any] | None:
