@@ -30,6 +30,13 @@ const LAYER_STYLES = {
   wetland: { name: "湿地", style: { color: "#2e86c1", weight: 1, fillOpacity: 0.3 }, on: false },
   built_up_area: { name: "城市建成区", style: { color: "#95a5a6", weight: 1, fillOpacity: 0.15 }, on: false },
   air_key_control_zone: { name: "大气污染重点控制区", style: { color: "#7d3c98", weight: 1, fillOpacity: 0.03 }, on: false },
+  // plan scope, not a constraint: the 沙坪坝 plan excludes it (dashed outline, no fill)
+  hitech_zone: { name: "重庆高新区直管园", style: { color: "#212f3d", weight: 2, dashArray: "10 6", fillOpacity: 0 }, on: false },
+  river_management: { name: "河道管理范围及绿化缓冲带", style: { color: "#3f51b5", weight: 1, fillOpacity: 0.3 }, on: true },
+  sensitive_receptor: { name: "居民区、学校、医院等敏感目标", style: { color: "#e84393", weight: 1, fillOpacity: 0.3 }, on: false },
+  riverside_area: { name: "嘉陵江沙坪坝一侧及上游沿江河地区", style: { color: "#9a7d0a", weight: 1, fillOpacity: 0.1 }, on: false },
+  forest_land: { name: "林地", style: { color: "#7cb342", weight: 1, fillOpacity: 0.2 }, on: false },
+  outfall_zone: { name: "入河排污口禁止/限制设置区域", style: { color: "#78281f", weight: 1, fillOpacity: 0.25 }, on: false },
 };
 
 const state = { lang: "zh", drawn: null, file: null, industry: null, result: null, compare: [] };
@@ -75,7 +82,9 @@ async function initMap() {
   }).addTo(map);
   overlays["距离控制线(1/3/5公里)"] = ringLayer;
   L.control.layers(null, overlays, { collapsed: window.innerWidth < 800 }).addTo(map);
-  const legend = L.control({ position: "bottomright" });
+  // bottom left, above the scale: the expanded layer list on the right reaches the bottom
+  L.control.scale({ imperial: false }).addTo(map);
+  const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => {
     const div = L.DomUtil.create("div", "legend");
     // swatch colours through the CSSOM: the CSP allows no style attributes in markup
@@ -90,7 +99,6 @@ async function initMap() {
     return div;
   };
   legend.addTo(map);
-  L.control.scale({ imperial: false }).addTo(map);
 }
 
 /* ---- site: draw or upload ---- */
