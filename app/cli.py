@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 from tqdm import tqdm
 
 from app.settings import Settings
@@ -22,13 +23,13 @@ from spatial.backup import backup, restore
 from spatial.batchio import BatchWriter
 from spatial.daskrun import run_dask
 from spatial.errors import DataError, InputError, RedlineError
-from spatial.layerkinds import is_raster
+from spatial.layerkinds import KINDS, is_raster
 from spatial.layerload import LayerSource, read_layer
 from spatial.project import ACTIVITIES, FLAGS, NATURES, TYPES
 from spatial.rasterstore import import_raster
 from spatial.ruleset import load_ruleset
 from spatial.service import ScreeningRequest, request_from_file
-from spatial.store import SourceMeta
+from spatial.store import SourceMeta, declare_holds
 from spatial.tokens import ROLES, TokenStore
 
 
@@ -86,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--coverage-adcodes", default=None,
                      help="图层完整覆盖的区县代码，逗号分隔；省略表示覆盖重庆全市")
     imp.add_argument("--geometry-role", choices=("centreline", "shoreline", "water_polygon"))
+    imp.add_argument("--holds", action="append", default=None, metavar="ATTR=V1,V2",
+                     help="本版本所含的要素分类(可重复)，如 --holds class=mainstem,important_tributary；"
+                          "省略则取数据中出现的取值")
     imp.add_argument("--source-title", default="")
     imp.add_argument("--publisher", default="")
     imp.add_argument("--licence", default="")
@@ -275,7 +279,7 @@ def _layers(args: argparse.Namespace, engine: Engine) -> None:
         meta = SourceMeta(title=args.source_title or args.file.name, publisher=args.publisher,
                           licence=args.licence, accuracy_m=args.accuracy_m, demo=args.demo,
                           coverage_adcodes=coverage, geometry_role=args.geometry_role,
-                          notes=args.notes)
+                          notes=args.notes, holds=_holds(args.kind, args.holds))
         if is_raster(args.kind):
             lv = import_raster(store, args.kind, args.file, meta, loaded_by=args.by,
                                activate=args.activate)
@@ -304,6 +308,37 @@ def _layers(args: argparse.Namespace, engine: Engine) -> None:
             mark = "*" if current and current.version == lv.version else " "
             print(f"{mark} {lv.version}  {lv.loaded_at}  {lv.loaded_by or '-':10}  "
                   f"sha256:{lv.sha256}  {lv.meta.title}")
+
+
+def _holds(kind: str, items: list[str] | None) -> dict[str, list[str]] | None:
+    """``--holds ATTR=V1,V2`` (repeatable; one attribute's values are merged) as the API's
+    ``holds`` field: {attribute: [values]}, checked as the import checks it (declare_holds: an
+    attribute of the kind with a closed domain, values in it) before anything is stored, so
+    that a typo is not recorded as a refused version whose content then cannot be imported
+    again with the right declaration. That the data holds no undeclared value is checked at
+    import."""
+    if not items:
+        return None
+    if is_raster(kind):
+        raise InputError("栅格图层没有要素分类，不能使用 --holds", "Raster layers take no --holds",
+                         code="layer.holds_invalid")
+    holds: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, rest = item.partition("=")
+        values = [v.strip() for v in rest.split(",") if v.strip()]
+        if not sep or not name.strip() or not values:
+            raise InputError(f"--holds 须写作 属性=取值1,取值2，如 class=mainstem(收到 {item!r})",
+                             f"--holds must be ATTR=V1,V2, e.g. class=mainstem (got {item!r})",
+                             code="layer.holds_invalid")
+        holds.setdefault(name.strip(), []).extend(values)  # import sorts and de-duplicates
+    schema = KINDS.get(kind)  # an unknown kind is refused by the import itself
+    if schema is not None:
+        errors = declare_holds(schema, gpd.GeoDataFrame(), SourceMeta(title="", holds=holds))[1]
+        if errors:
+            raise InputError("；".join(errors), "--holds names an attribute that is not a class "
+                             "attribute of the kind, or a value outside its domain",
+                             code="layer.holds_invalid")
+    return holds
 
 
 def _json(doc: Any) -> str:

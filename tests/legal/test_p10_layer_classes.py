@@ -7,6 +7,7 @@ yangtze-1km-chemical-other-tributary-check)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -139,3 +140,50 @@ def test_the_shipped_river_layer_declares_no_other_tributary():
                               .read_text(encoding="utf-8"))
     river = next(e for e in manifest["layers"] if e["kind"] == "river")
     assert river["holds"] == MAIN_ONLY
+
+
+@pytest.fixture
+def cli_home(tmp_path, monkeypatch):
+    """An empty data directory (no demo seeding) for ``redline layers import``, and a one-river
+    layer file holding only the main stem."""
+    from app.cli import main
+
+    monkeypatch.setenv("REDLINE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("REDLINE_SEED_DEMO", "0")
+    path = tmp_path / "river.geojson"
+    _frame(["mainstem"]).to_file(path, driver="GeoJSON")
+
+    def run_cli(*holds: str) -> int:
+        return main(["layers", "import", "river", str(path), "--accuracy-m", "10",
+                     *[a for h in holds for a in ("--holds", h)]])
+
+    return run_cli, LayerStore(tmp_path / "home")
+
+
+def test_cli_import_records_the_declared_classes(cli_home, capsys):
+    """``redline layers import river … --holds class=mainstem`` stores the version with that
+    declaration, as the API's ``holds`` field does (and shows it in the printed version)."""
+    run_cli, store = cli_home
+    assert run_cli("class=mainstem") == 0
+    (lv,) = store.versions("river")
+    assert lv.meta.holds == {"class": ["mainstem"]}
+    assert json.loads(capsys.readouterr().out)["holds"] == {"class": ["mainstem"]}
+
+
+def test_cli_import_refuses_an_unknown_class_or_attribute(cli_home, capsys):
+    """--holds with a value outside the kind's domain, an attribute that is not a class attribute
+    of the kind, or a malformed declaration → a Chinese error naming the problem, exit 2, and
+    nothing stored, so the same file then imports with a corrected declaration (repeated --holds
+    merge; a class the data lacks may be declared, vouching there is none)."""
+    run_cli, store = cli_home
+    assert run_cli("class=canal") == 2
+    err = capsys.readouterr().err
+    assert "holds：class 的取值 canal 不在允许值" in err and "layer.holds_invalid" in err
+    assert run_cli("colour=blue") == 2
+    assert "colour 不是图层类型 river 的分类属性" in capsys.readouterr().err
+    assert run_cli("class") == 2
+    assert "--holds 须写作 属性=取值1,取值2" in capsys.readouterr().err
+    assert store.versions("river") == []
+    assert run_cli("class=tributary,mainstem", "class=mainstem") == 0
+    assert [lv.meta.holds for lv in store.versions("river")] == [
+        {"class": ["mainstem", "tributary"]}]
