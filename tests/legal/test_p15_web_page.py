@@ -3,23 +3,13 @@ shows its quote in simplified characters, and typing an everyday word (养猪) o
 
 from __future__ import annotations
 
-import pytest
-
-from tests.test_web import CHROMIUM, _draw_square, _pick_industry, browser, page, service  # noqa: F401
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium (.ci/run installs)")
 CLEAR_SPB = (106.332299, 29.557251)
 
 
-def test_page_shows_the_simplified_quote_and_finds_codes_by_everyday_word(page):  # noqa: F811
+def test_page_shows_the_simplified_quote_and_finds_codes_by_everyday_word(page, screen_on_page):
     """P15 web page: a new cement plant (C3011) triggers the seed-001 rule; its quote is shown as
     不再新增独立的水泥粉磨产能 (simplified), not 獨立…產能. P14: typing 养猪 offers A0313."""
     page.fill("#industry", "养猪")
     page.wait_for_selector("#industry-list li[data-code='A0313']")
-    _draw_square(page, *CLEAR_SPB)
-    _pick_industry(page, "C3011", "C3011")
-    page.select_option("#nature", "new")
-    page.click("#submit")
-    page.wait_for_selector("#result:not([hidden])")
-    text = page.inner_text("#findings")
+    text = screen_on_page(CLEAR_SPB, "C3011")
     assert "不再新增独立的水泥粉磨产能" in text and "獨立" not in text
