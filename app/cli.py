@@ -19,6 +19,8 @@ from tqdm import tqdm
 from app.settings import Settings
 from app.state import Engine, open_engine
 from spatial import batch
+from spatial.accesslist import KIND as ACCESS_LIST
+from spatial.accesslist import by_dimension, import_access_list
 from spatial.backup import backup, restore
 from spatial.batchio import BatchWriter
 from spatial.daskrun import run_dask
@@ -110,6 +112,27 @@ def _parser() -> argparse.ArgumentParser:
     rb.add_argument("kind")
     rb.add_argument("--by", default="cli")
 
+    lists = sub.add_parser("lists", help="三线一单准入清单 / access lists")
+    lisub = lists.add_subparsers(dest="action", required=True)
+    limp = lisub.add_parser("import", help="导入 xlsx 或 CSV(UTF-8/GBK) 准入清单")
+    limp.add_argument("file", type=Path)
+    limp.add_argument("--title", required=True, help="清单名称")
+    limp.add_argument("--publisher", default="")
+    limp.add_argument("--date", default="")
+    limp.add_argument("--licence", default="")
+    limp.add_argument("--demo", action="store_true")
+    limp.add_argument("--notes", default="")
+    limp.add_argument("--encoding", help="CSV 编码(缺省自动识别 UTF-8 或 GBK)")
+    limp.add_argument("--field-map", default=None, help='表头映射 JSON，如 {"单元代码": "unit_code"}')
+    limp.add_argument("--activate", action="store_true")
+    limp.add_argument("--by", default="cli")
+    lact = lisub.add_parser("activate")
+    lact.add_argument("version")
+    lact.add_argument("--by", default="cli")
+    lisub.add_parser("history")
+    lrb = lisub.add_parser("rollback", help="回滚到上一个启用的版本")
+    lrb.add_argument("--by", default="cli")
+
     tok = sub.add_parser("tokens", help="API 令牌 / API tokens")
     tsub = tok.add_subparsers(dest="action", required=True)
     tc = tsub.add_parser("create")
@@ -191,6 +214,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(_json(engine.service.rerun(args.screening_id, current=args.current)))
     elif args.command == "tokens":
         _tokens(args, engine)
+    elif args.command == "lists":
+        _lists(args, engine)
     else:
         _layers(args, engine)
     return 0
@@ -285,11 +310,7 @@ def _layers(args: argparse.Namespace, engine: Engine) -> None:
                                activate=args.activate)
             print(_json(lv.public()))
             return
-        try:
-            field_map = json.loads(args.field_map) if args.field_map else {}
-        except json.JSONDecodeError as exc:
-            raise InputError("--field-map 不是合法的JSON", "--field-map is not JSON",
-                             code="layer.field_map_invalid") from exc
+        field_map = _field_map(args.field_map)
         gdf, notes = read_layer(LayerSource(args.file, encoding=args.encoding, table=args.table,
                                             crs=args.crs, field_map=field_map))
         for note in notes:
@@ -308,6 +329,33 @@ def _layers(args: argparse.Namespace, engine: Engine) -> None:
             mark = "*" if current and current.version == lv.version else " "
             print(f"{mark} {lv.version}  {lv.loaded_at}  {lv.loaded_by or '-':10}  "
                   f"sha256:{lv.sha256}  {lv.meta.title}")
+
+
+def _lists(args: argparse.Namespace, engine: Engine) -> None:
+    """``redline lists import|activate|history|rollback``: the layer commands for the list."""
+    if args.action == "import":
+        meta = SourceMeta(title=args.title, publisher=args.publisher, date=args.date,
+                          licence=args.licence, demo=args.demo, notes=args.notes)
+        lv = import_access_list(engine.store, args.file, meta, engine.rules.catalogue,
+                                loaded_by=args.by, activate=args.activate,
+                                encoding=args.encoding, field_map=_field_map(args.field_map))
+        for w in lv.validation.get("warnings", []):
+            print(f"提示：{w}", file=sys.stderr)
+        print(_json(lv.public()))
+        return
+    args.kind = ACCESS_LIST
+    _layers(args, engine)
+
+
+def _field_map(text: str | None) -> dict[str, str]:
+    try:
+        field_map = json.loads(text) if text else {}
+        if not isinstance(field_map, dict):
+            raise ValueError
+        return {str(k): str(v) for k, v in field_map.items()}
+    except ValueError as exc:
+        raise InputError("--field-map 不是合法的JSON对象", "--field-map is not a JSON object",
+                         code="layer.field_map_invalid") from exc
 
 
 def _holds(kind: str, items: list[str] | None) -> dict[str, list[str]] | None:
@@ -371,6 +419,17 @@ def _table(doc: dict[str, Any]) -> str:
             lines.append(f"    未采纳的申报：{text}")
     for g in doc["not_evaluated"]:
         lines.append(f"- 无法评估 {g['rule_id'] or ''}: {g['reason']}")
+    for u in doc.get("control_units") or []:
+        n = "未启用准入清单" if u.get("requirements") is None else f"准入清单 {u['requirements']} 条"
+        lines.append(f"环境管控单元 {u['code']} {u['name']}({u.get('type_zh') or u['type']}，"
+                     f"占场址 {u['share']:.1%}，{n})")
+    checklist = doc.get("checklist") or []
+    if checklist:
+        lines.append("须逐条核对(本工具无法自动判定；标“禁止性”者未经确认不得视为通过)：")
+        for dim, items in by_dimension(checklist):
+            lines.append(f"  【{dim}】")
+            lines += [f"  [ ] {c['unit_code']} {c['text']}" + (" (禁止性)" if c["prohibitive"]
+                                                               else "") for c in items]
     lines.append(f"\n规则集 {doc['rules_version'][:12]} · 图层 "
                  + ", ".join(f"{x['kind']}@{x['version'][:8]}" for x in doc["layers"]))
     return "\n".join(lines)

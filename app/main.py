@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors, hardening, schemas
 from app.limits import BodyLimit
-from app.routes import batch, layers, meta, ogc, screenings, web
+from app.routes import batch, layers, lists, meta, ogc, screenings, web
 from app.settings import REPO_ROOT, Settings
 from app.state import open_engine
 from spatial import __version__
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(screenings.router)
     app.include_router(meta.router)
     app.include_router(layers.router)
+    app.include_router(lists.router)
     app.include_router(ogc.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "app" / "static"), name="static")

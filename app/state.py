@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 
 from app.settings import Settings
+from spatial.accesslist import seed_access_lists
 from spatial.errors import RequestTimeout
 from spatial.jobs import JobManager
 from spatial.ruleset import RuleSet, load_ruleset
@@ -77,4 +78,6 @@ def open_engine(settings: Settings, *, seed: bool | None = None) -> Engine:
     store = LayerStore(settings.home)
     if (settings.seed_demo if seed is None else seed) and store.is_empty():
         store.seed_from_manifest(settings.demo_manifest)
+        seed_access_lists(store, settings.demo_manifest.parent / "access_lists.yaml",
+                          rules.catalogue)
     return Engine(settings, store, rules, ScreeningService(store, rules))

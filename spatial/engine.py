@@ -23,6 +23,7 @@ from spatial.predicates import Context, MissingLayer, Outcome, evaluate, quiet
 from spatial.project import Project, activity_fits, match, missing_attributes
 from spatial.ruleset import Rule, RuleSet
 from spatial.site import Site
+from spatial.unitlists import UnitResult, screen_units
 
 VERDICT_ZH = {"forbid": "禁止", "restrict": "限制", "pass": "通过", "indeterminate": "无法判定",
               "advisory": "提示"}
@@ -46,6 +47,7 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
     findings: list[dict[str, Any]] = []
     districts: list[dict[str, Any]] = []
     nearest: list[dict[str, Any]] = []
+    units = UnitResult([], [], [], [])
     if inside is not None:
         # Rules are judged on the part of the site the dataset covers; the rest is a gap.
         ctx = Context.create(inside, layers)
@@ -59,6 +61,9 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
             fnd = _evaluate_rule(rule, applies, ctx, project, ruleset, districts, gaps)
             if fnd is not None:
                 findings.append(fnd)
+        units = screen_units(ctx, project, ruleset)
+        findings.extend(units.findings)
+        gaps.extend(units.gaps)
         nearest = nearest_constraints(ctx)
     findings.sort(key=lambda f: _SEVERITY[f["verdict"]])
     verdict = compose(findings, gaps)
@@ -72,6 +77,8 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
         "project": project.as_dict(),
         "findings": findings,
         "not_evaluated": gaps,
+        "control_units": units.units,
+        "checklist": units.checklist,
         "nearest": nearest,
         "layers": layers.public(),
         "rules_version": ruleset.sha256,

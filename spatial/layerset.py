@@ -27,6 +27,8 @@ import rasterio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from spatial.accesslist import KIND as ACCESS_LIST
+from spatial.accesslist import AccessList, load_rows
 from spatial.errors import LayerTamperedError
 from spatial.layerkinds import is_raster
 from spatial.store import LayerStore, LayerVersion, plain_value
@@ -192,11 +194,13 @@ class LayerSet:
     rasters: dict[str, RasterLayer] = field(default_factory=dict)
     #: versions asked for but left out because their file failed verification, by kind
     refused: dict[str, LayerTamperedError] = field(default_factory=dict)
+    #: tables without geometry (the access list), by kind
+    tables: dict[str, AccessList] = field(default_factory=dict)
 
     @property
-    def every(self) -> dict[str, IndexedLayer | RasterLayer]:
-        """Every layer of the set, vector and raster, by kind."""
-        return {**self.layers, **self.rasters}
+    def every(self) -> dict[str, IndexedLayer | RasterLayer | AccessList]:
+        """Every layer of the set, vector, raster and table, by kind."""
+        return {**self.layers, **self.rasters, **self.tables}
 
     @property
     def key(self) -> tuple[tuple[str, str], ...]:
@@ -237,9 +241,14 @@ def build_layerset(store: LayerStore, versions: dict[str, LayerVersion]) -> Laye
     """
     layers: dict[str, IndexedLayer] = {}
     rasters: dict[str, RasterLayer] = {}
+    tables: dict[str, AccessList] = {}
     refused: dict[str, LayerTamperedError] = {}
     for kind, lv in versions.items():
         try:
+            if kind == ACCESS_LIST:
+                store.verify(lv)
+                tables[kind] = AccessList(lv, load_rows(lv.path))
+                continue
             if is_raster(kind):
                 store.verify(lv)
                 rasters[kind] = RasterLayer(lv, rasterio.open(lv.path))
@@ -267,7 +276,7 @@ def build_layerset(store: LayerStore, versions: dict[str, LayerVersion]) -> Laye
                          if a.get("adcode") in codes]
                 lay.coverage = shapely.union_all(parts) if parts else shapely.Polygon()
                 shapely.prepare(lay.coverage)
-    return LayerSet(layers, coverage, rasters, refused)
+    return LayerSet(layers, coverage, rasters, refused, tables)
 
 
 def _copy(exc: LayerTamperedError) -> LayerTamperedError:

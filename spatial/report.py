@@ -9,6 +9,8 @@ from typing import Any
 
 from shapely.geometry import shape
 
+from spatial.accesslist import by_dimension
+
 _VERDICTS = ("forbid", "restrict", "pass", "indeterminate")  # badge colours: .v-* in _CSS
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:24px;color:#222;font-size:14px}
@@ -40,6 +42,7 @@ def render_report(doc: dict[str, Any], map_svg: str = "") -> str:
         _site_table(site), _vertex_table(site),
         "<h2>项目</h2>", _project(doc["project"]),
         "<h2>筛查结果</h2>", _findings(doc["findings"]),
+        _units(doc.get("control_units") or [], doc.get("checklist") or []),
     ]
     if doc["not_evaluated"]:
         rows += ["<h2>无法评估的事项</h2><ul>"]
@@ -166,6 +169,29 @@ def _notes(f: dict[str, Any]) -> str:
         text = refused if isinstance(refused, str) else "；".join(refused)
         out += f"<span class='small'><b>未采纳的申报</b>：{escape(text)}</span><br>"
     return out
+
+
+def _units(units: list[dict[str, Any]], checklist: list[dict[str, Any]]) -> str:
+    """The control units the site touches, and the access-list items to tick by hand."""
+    if not units:
+        return ""
+    out = ["<h2>环境管控单元</h2><table><tr><th>单元编码</th><th>单元名称</th><th>类别</th>"
+           "<th>占场址</th><th>准入清单条目</th></tr>"]
+    for u in units:
+        n = "未启用准入清单" if u.get("requirements") is None else f"{u['requirements']} 条"
+        out.append(f"<tr><td>{escape(str(u['code']))}</td><td>{escape(str(u['name']))}</td>"
+                   f"<td>{escape(str(u.get('type_zh') or u['type']))}</td>"
+                   f"<td>{u['share']:.1%}</td><td>{escape(n)}</td></tr>")
+    out.append("</table>")
+    if checklist:
+        out.append("<h3>须逐条核对的准入要求</h3><p class='small'>以下条文本工具无法自动判定，"
+                   "请逐条核对后勾选；标“禁止性”的条文未经确认前结论不得视为通过。</p>")
+        for dim, items in by_dimension(checklist):
+            out.append(f"<h4>{escape(dim)}</h4><ul class='checklist'>")
+            out += [f"<li>☐ {escape(c['unit_code'])}：{escape(c['text'])}"
+                    + ("<b>(禁止性)</b>" if c["prohibitive"] else "") + "</li>" for c in items]
+            out.append("</ul>")
+    return "".join(out)
 
 
 def _findings(findings: list[dict[str, Any]]) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,11 +15,30 @@ from app.state import Engine, open_engine
 
 
 @pytest.fixture(scope="session")
-def demo_home(tmp_path_factory: pytest.TempPathFactory):
-    """A data directory seeded once per test session from data/layers.yaml."""
-    home = tmp_path_factory.mktemp("redline-home")
+def pristine_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory seeded once from the demo data and never opened again: the source of
+    ``fresh_home`` copies (seeding takes ~20 s; a copy well under a second)."""
+    home = tmp_path_factory.mktemp("pristine") / "home"
     open_engine(Settings(home=home))
     return home
+
+
+def copy_home(pristine: Path, dest: Path) -> Path:
+    """A private copy of the seeded data directory at ``dest`` (as if just seeded there)."""
+    shutil.copytree(pristine, dest)
+    return dest
+
+
+@pytest.fixture
+def fresh_home(pristine_home: Path, tmp_path: Path) -> Path:
+    """``tmp_path / "home"``: a just-seeded data directory of the test's own."""
+    return copy_home(pristine_home, tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def demo_home(pristine_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data directory the session's shared engine and client use."""
+    return copy_home(pristine_home, tmp_path_factory.mktemp("redline-home") / "home")
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,7 @@ def test_backup_restore_round_trip_via_cli(tmp_path, monkeypatch, capsys):
     assert main(["restore", str(tmp_path / "bk"), "--force"]) == 0
 
 
-def test_corrupt_backup_is_refused(tmp_path, monkeypatch):
+def test_corrupt_backup_is_refused(fresh_home, tmp_path, monkeypatch):
     from spatial.backup import backup, restore
     from spatial.errors import InputError
 
@@ -48,7 +48,7 @@ def test_corrupt_backup_is_refused(tmp_path, monkeypatch):
         restore(tmp_path / "bk", tmp_path / "new")
 
 
-def test_backup_with_a_damaged_layer_file_is_refused_and_home_untouched(tmp_path):
+def test_backup_with_a_damaged_layer_file_is_refused_and_home_untouched(fresh_home, tmp_path):
     from spatial.backup import backup, restore
     from spatial.errors import InputError
 
@@ -65,7 +65,7 @@ def test_backup_with_a_damaged_layer_file_is_refused_and_home_untouched(tmp_path
     assert (existing / "keep.txt").exists()  # nothing was touched
 
 
-def test_catalogue_paths_escaping_the_directory_are_refused(tmp_path):
+def test_catalogue_paths_escaping_the_directory_are_refused(fresh_home, tmp_path):
     import json
     import sqlite3
 

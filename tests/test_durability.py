@@ -81,7 +81,7 @@ def test_kill_9_during_import_and_activation_leaves_a_consistent_store(tmp_path)
     assert old in seen  # at least one kill landed before the activation committed
 
 
-def test_screenings_during_activation_see_one_version_set(tmp_path):
+def test_screenings_during_activation_see_one_version_set(fresh_home, tmp_path):
     engine = open_engine(Settings(home=tmp_path / "home"))
     store = engine.store
     v1 = store.active_versions()["eco_redline"]
@@ -130,7 +130,7 @@ def test_screenings_during_activation_see_one_version_set(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["eco_redline"])
-def test_history_records_who_when_and_sha(tmp_path, kind):
+def test_history_records_who_when_and_sha(fresh_home, tmp_path, kind):
     engine = open_engine(Settings(home=tmp_path / "home"))
     lv = engine.store.versions(kind)[0]
     assert lv.loaded_by == "seed" and lv.loaded_at and len(lv.sha256) == 64

@@ -33,6 +33,7 @@ from app.main import create_app
 from app.schemas import INDUSTRY_PATTERN
 from app.settings import Settings
 from spatial.tokens import TokenStore
+from tests.conftest import copy_home
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
@@ -48,9 +49,9 @@ ARTIFACTS = Path("test-artifacts")
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    return create_app(Settings(home=tmp_path_factory.mktemp("fuzz") / "home",
-                               anonymous_rate_per_minute=0))
+def app(tmp_path_factory, pristine_home):
+    home = copy_home(pristine_home, tmp_path_factory.mktemp("fuzz") / "home")
+    return create_app(Settings(home=home, anonymous_rate_per_minute=0))
 
 
 def test_api_never_fails_and_matches_its_schema(app):

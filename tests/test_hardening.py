@@ -117,7 +117,7 @@ def test_forwarded_for_uses_the_proxy_hop(demo_home):
     assert codes == [201, 201, 429, 429]  # forging the leftmost address does not help
 
 
-def test_layer_names_are_escaped_in_the_map_preview(tmp_path):
+def test_layer_names_are_escaped_in_the_map_preview(fresh_home, tmp_path):
     import geopandas as gpd
 
     from spatial.store import SourceMeta

@@ -22,7 +22,7 @@ NEW_RED = box(CLEAR_SPB[0] - 0.004, CLEAR_SPB[1] - 0.004, CLEAR_SPB[0] + 0.004, 
 
 
 @pytest.fixture
-def api(tmp_path):
+def api(fresh_home, tmp_path):
     app = create_app(Settings(home=tmp_path / "home", anonymous_rate_per_minute=0))
     store = app.state.engine.store
     admin, _ = TokenStore(store).create("管理员", "gis_admin")

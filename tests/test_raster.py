@@ -178,7 +178,7 @@ def test_demo_rasters_drive_findings_on_the_demo_data(engine):
     assert {"eco_importance", "slope_deg"} <= kinds
 
 
-def test_raster_upload_activate_rollback_via_api_and_cli(tmp_path, monkeypatch, capsys):
+def test_raster_upload_activate_rollback_via_api_and_cli(fresh_home, tmp_path, monkeypatch, capsys):
     app = create_app(Settings(home=tmp_path / "home", anonymous_rate_per_minute=0))
     store = app.state.engine.store
     token, _ = TokenStore(store).create("管理员", "gis_admin")
