@@ -1,202 +1,335 @@
-"""Baselines measured in the same run: the same spatial checks done the way a GIS team would
-otherwise do them.
+"""Baselines measured in the same run, interleaved site by site with the engine: the same
+spatial questions answered the way a GIS team would otherwise answer them, every answer
+checked against the engine's.
 
-The checks are exactly the questions our engine asks of the layers for one site
-(``spatial.bulk.plan``: every layer a rule uses, at every reach a rule or the ``nearest``
-block needs): overlap area for reach 0, nearest distance for reach > 0. Both baselines answer
-only these questions — no rule logic, no verdict document — which flatters them.
+The questions are those our engine asks of the layers for one site (``spatial.bulk.plan``:
+every layer a rule uses, at every reach a rule needs), with no attribute filter:
 
-(a) naive geopandas: per request, ``sjoin`` of the site against each layer's GeoDataFrame
-    (spatial index built once and reused), overlaps by ``overlay`` and distances in the site's
-    UTM zone;
-(b) PostGIS: PostgreSQL 15 + PostGIS 3 from Debian, a throwaway cluster, layers loaded with
-    ``ogr2ogr``, GiST indexes on ``geom`` and on ``geom::geography``, all checks in one SQL
-    statement (``ST_Intersects`` + ``ST_Area(ST_Intersection(..)::geography)``,
-    ``ST_DWithin``/``ST_Distance`` on geography), prepared, over a local socket; timed on the
-    tables as loaded and on ``ST_Subdivide``d copies (≤ 256 vertices a piece, the usual tuning),
-    and the faster of the two is the baseline.
+- reach 0: the overlap area in m² of the site with the layer (the union of its parts in
+  the features it meets; 0.0 when it meets only lines or edges; None when it meets nothing);
+- reach r > 0: the distance in metres from the site to the nearest feature (None when none
+  is within r).
+
+The baselines answer only these questions — no rule logic, no verdict document — which
+flatters them. Contenders (see docs/benchmarks.md for each method):
+
+``engine_full``
+    our whole screening (``ScreeningService.evaluate``: all rules, rasters, nearest block,
+    verdict document); no answers, timed only.
+``engine_questions``
+    the questions answered with the engine's own primitives, as its predicates compose them
+    (``Context.candidates``, ``geodesy.nearest_distance``, ``geodesy.geodesic_area``): the
+    reference answers every baseline is checked against, and the engine's time for exactly
+    the baselines' work.
+``geopandas``
+    a competent geopandas script (:class:`Geopandas`).
+``geopandas_strawman``
+    the naive ``gpd.sjoin`` version this suite used to compare against (:func:`strawman`);
+    kept, labelled as a strawman, only to show what the old ratio measured.
+``postgis_straightforward`` / ``postgis_expert``
+    ``benchmarks/postgis.py``.
+
+Agreement: distances within 1 m or 0.1 %; areas within 1 m² or 0.1 %; both None; or one None
+and the other within 1 m of the reach (a feature at the edge of the reach).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import tempfile
+import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
-import pyogrio
+import numpy as np
 import shapely
+from pyproj import Geod, Transformer
 
+from benchmarks import postgis
 from benchmarks.inprocess import percentiles
+from benchmarks.postgis import Answers, Question
 from spatial.bulk import plan
-from spatial.service import ScreeningService
+from spatial.geodesy import degree_margin, geodesic_area, nearest_distance
+from spatial.layerset import LayerSet
+from spatial.predicates import Context, clip_near
+from spatial.service import ScreeningRequest, ScreeningService
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-DEBIAN_PACKAGES = ["postgresql-15", "postgresql-15-postgis-3", "gdal-bin"]
+PROJECT = {"industry": "C2614", "nature": "new"}
+LABELS = {
+    "engine_full": "ours, full screening",
+    "engine_questions": "ours, the same questions only",
+    "geopandas": "geopandas, competent (layer sindex, vectorised shapely)",
+    "geopandas_strawman": "geopandas, naive sjoin (strawman)",
+    "postgis_straightforward": "PostGIS, straightforward",
+    "postgis_expert": "PostGIS, expert",
+}
+#: contenders whose answers are checked (the full screening returns a verdict, not answers)
+ANSWERING = [k for k in LABELS if k != "engine_full"]
 
 
-def questions(service: ScreeningService) -> list[tuple[str, float]]:
-    """The (layer, reach) checks one screening makes (site accuracy 0)."""
+def questions(service: ScreeningService) -> list[Question]:
+    """The (layer, reach) questions one screening asks (site accuracy 0)."""
+    return sorted(plan(service.ruleset.rules, service.layers(), 0.0))
+
+
+# -- the engine's answers ---------------------------------------------------------------------
+
+def engine_answers(service: ScreeningService, checks: list[Question], site_json: dict[str, Any]
+                   ) -> Answers:
+    """The questions answered with the engine's primitives, composed as ``overlap_outcome`` and
+    ``WithinDistance`` compose them (no filter, no rule logic)."""
+    site, _ = service.prepare(ScreeningRequest(site=site_json, project=PROJECT))
     layers = service.layers()
-    return sorted(plan(service.ruleset.rules, layers, 0.0))
-
-
-# -- (a) naive geopandas ----------------------------------------------------------------------
-
-def naive_geopandas(service: ScreeningService, sites: list[dict[str, Any]],
-                    rounds: int = 1) -> dict[str, Any]:
-    """Per-request sjoin/overlay against each layer (layers read once, indexes built once)."""
-    layers = service.layers()
-    frames = {kind: service.store.read(lay.version) for kind, lay in layers.layers.items()}
-    for f in frames.values():
-        _ = f.sindex  # built once, as a long-running script would keep it
-    checks = questions(service)
-    times = []
-    for _ in range(rounds):
-        for geom in sites:
-            t0 = time.perf_counter()
-            _naive_one(frames, checks, shapely.geometry.shape(geom))
-            times.append((time.perf_counter() - t0) * 1000)
-    return percentiles(times)
-
-
-def _naive_one(frames: dict[str, gpd.GeoDataFrame], checks: list[tuple[str, float]],
-               site_ll: shapely.Geometry) -> dict[tuple[str, float], float | None]:
-    site = gpd.GeoDataFrame(geometry=[site_ll], crs="EPSG:4326")
-    utm = site.estimate_utm_crs()
-    site_m = site.to_crs(utm)
-    out: dict[tuple[str, float], float | None] = {}
+    ctx = Context.create(site, layers)
+    fp = site.footprint
+    out: Answers = {}
     for kind, reach in checks:
-        layer = frames[kind]
+        lay = layers.layers[kind]
+        idx = ctx.candidates(lay, fp, {}, reach)
         if reach == 0:
-            hits = gpd.sjoin(layer, site, predicate="intersects")
-            out[(kind, reach)] = float(gpd.overlay(
-                site_m, hits.drop(columns="index_right").to_crs(utm), how="intersection",
-                keep_geom_type=False).area.sum()) if len(hits) else 0.0
+            parts, areas = [], []
+            for i in idx:
+                if shapely.contains_properly(lay.geoms[i], fp):
+                    parts.append(fp)
+                    areas.append(site.area_m2)
+                else:
+                    inter = shapely.intersection(fp, lay.geoms[i])
+                    if not inter.is_empty:
+                        parts.append(inter)
+                        areas.append(geodesic_area(inter))
+            out[(kind, reach)] = (None if not parts else areas[0] if len(parts) == 1
+                                  else geodesic_area(shapely.union_all(parts)))
         else:
-            zone = gpd.GeoDataFrame(geometry=site_m.buffer(reach).to_crs("EPSG:4326"))
-            hits = gpd.sjoin(layer, zone, predicate="intersects")
-            out[(kind, reach)] = (float(hits.to_crs(utm).distance(site_m.geometry.iloc[0]).min())
-                                  if len(hits) else None)
+            margin = degree_margin(reach + 200, ctx.lat)
+            best = min((nearest_distance(ctx.frame, ctx.site_local,
+                                         clip_near(lay.geoms[i], fp, margin))[0]
+                        for i in idx), default=None)
+            out[(kind, reach)] = best if best is not None and best <= reach else None
     return out
 
 
-# -- (b) PostGIS ---------------------------------------------------------------------------
+# -- geopandas, competent ---------------------------------------------------------------------
 
-def ensure_postgis() -> None:
-    """Install PostgreSQL + PostGIS + ogr2ogr from Debian when missing (needs root)."""
-    if (PG_BIN / "initdb").exists() and shutil.which("ogr2ogr") and Path(
-            "/usr/share/postgresql/15/extension/postgis.control").exists():
-        return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", *DEBIAN_PACKAGES], check=True, env=env,
-                   capture_output=True)
+_GEOD = Geod(ellps="WGS84")
 
 
-@contextmanager
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a Unix socket; yields a libpq connection string."""
-    ensure_postgis()
-    root = Path(tempfile.mkdtemp(prefix="redline-pg-"))
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-        shutil.chown(sock, "postgres")
-    subprocess.run([*as_pg, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U",
-                    "postgres", "--no-sync"], check=True, capture_output=True)
-    opts = f"-c listen_addresses='' -k {sock} -c shared_buffers=512MB -c fsync=off " \
-           "-c work_mem=64MB -c jit=off"
-    subprocess.run([*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l",
-                    str(root / "log"), "start"], check=True, capture_output=True)
-    dsn = f"host={sock} user=postgres dbname=postgres"
-    try:
-        yield dsn
-    finally:
-        subprocess.run([*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+class Geopandas:
+    """A competent geopandas script: each layer read once into a GeoDataFrame, its geometries
+    prepared and its ``sindex`` built once. Per site:
+
+    - one ``sindex.query(site, predicate="dwithin", distance=…)`` per layer at the widest reach
+      asked of that layer (degrees, a margin that is at least the reach on the ground), with
+      the smaller reaches answered from the same candidates;
+    - overlaps: vectorised ``shapely.intersection`` of the candidates that intersect the site
+      (a candidate covering the site contributes the site itself), their union when there are
+      several, area in a transverse Mercator frame centred on the site (scale error < 1e-8
+      across a parcel);
+    - distances: candidates clipped to the site's surroundings (``clip_by_rect``) *before*
+      being projected into the same frame, then one vectorised ``shapely.distance``.
+    """
+
+    def __init__(self, service: ScreeningService, layers: LayerSet, checks: list[Question]):
+        self.frames: dict[str, gpd.GeoDataFrame] = {}
+        self.geoms: dict[str, np.ndarray] = {}
+        self.reaches: dict[str, list[float]] = {}
+        for kind, reach in checks:
+            self.reaches.setdefault(kind, []).append(reach)
+        for kind in self.reaches:
+            frame = service.store.read(layers.layers[kind].version)
+            _ = frame.sindex  # built once, as a long-running script keeps it
+            geoms = frame.geometry.to_numpy()
+            shapely.prepare(geoms)
+            self.frames[kind], self.geoms[kind] = frame, geoms
+
+    def __call__(self, site_json: dict[str, Any]) -> Answers:
+        """The answers for one site (GeoJSON geometry)."""
+        site = shapely.geometry.shape(site_json)
+        shapely.prepare(site)
+        minx, miny, maxx, maxy = site.bounds
+        lon0, lat0 = (minx + maxx) / 2, (miny + maxy) / 2
+        tm = (f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84")
+        fwd = Transformer.from_pipeline(
+            f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {tm}")
+
+        def local(g: Any) -> Any:
+            return shapely.transform(g, lambda xy: np.column_stack(
+                fwd.transform(xy[:, 0], xy[:, 1])))
+
+        # metres in a degree of longitude at the site's latitude farthest from the equator
+        short_deg_m = 111_320.0 * math.cos(math.radians(max(abs(miny), abs(maxy)) + 0.1))
+        site_m = local(site)
+        site_area = None
+        out: Answers = {}
+        for kind, reaches in self.reaches.items():
+            frame, geoms = self.frames[kind], self.geoms[kind]
+            widest = max(reaches)
+            if widest > 0:
+                idx = frame.sindex.query(site, predicate="dwithin",
+                                         distance=widest / short_deg_m * 1.01)
+            else:
+                idx = frame.sindex.query(site, predicate="intersects")
+            cand = geoms[idx]
+            for reach in reaches:
+                if reach == 0:
+                    hit = cand[shapely.intersects(cand, site)] if widest > 0 else cand
+                    covering = shapely.covers(hit, site)
+                    parts = np.where(covering, site, shapely.intersection(hit, site))
+                    parts = parts[~shapely.is_empty(parts)]
+                    if not len(parts):
+                        out[(kind, 0.0)] = None
+                        continue
+                    if len(parts) == 1 and covering.any():
+                        if site_area is None:
+                            site_area = float(shapely.area(site_m))
+                        out[(kind, 0.0)] = site_area
+                    else:
+                        whole = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+                        out[(kind, 0.0)] = float(shapely.area(local(whole)))
+                    continue
+                margin = (reach + 200) / short_deg_m * 1.01
+                near = shapely.clip_by_rect(cand, minx - margin, miny - margin, maxx + margin,
+                                            maxy + margin)
+                near = near[~shapely.is_empty(near)]
+                if not len(near):
+                    out[(kind, reach)] = None
+                    continue
+                d = float(shapely.distance(site_m, local(near)).min())
+                out[(kind, reach)] = d if d <= reach else None
+        return out
 
 
-def postgis(service: ScreeningService, sites: list[dict[str, Any]], rounds: int = 1
-            ) -> dict[str, Any]:
-    """Load the active layers into PostGIS and time the same checks per site."""
-    import psycopg
+# -- geopandas, naive sjoin (strawman) --------------------------------------------------------
 
+class Strawman:
+    """The naive version this suite compared against before issue 23: per question a
+    ``gpd.sjoin(layer, site)``, which in geopandas 1.x indexes the *right* frame (the one-row
+    site), so every question sends the whole layer through a one-item index and the layer's own
+    index is never used; overlaps by ``overlay`` (summed, not unioned) and distances in the
+    site's UTM zone (scale error up to ~0.1 % at a zone's edge)."""
+
+    def __init__(self, service: ScreeningService, layers: LayerSet, checks: list[Question]):
+        self.checks = checks
+        self.frames = {kind: service.store.read(layers.layers[kind].version)
+                       for kind in {k for k, _ in checks}}
+        for f in self.frames.values():
+            _ = f.sindex
+
+    def __call__(self, site_json: dict[str, Any]) -> Answers:
+        """The answers for one site (GeoJSON geometry)."""
+        site = gpd.GeoDataFrame(geometry=[shapely.geometry.shape(site_json)], crs="EPSG:4326")
+        utm = site.estimate_utm_crs()
+        site_m = site.to_crs(utm)
+        out: Answers = {}
+        for kind, reach in self.checks:
+            layer = self.frames[kind]
+            if reach == 0:
+                hits = gpd.sjoin(layer, site, predicate="intersects")
+                out[(kind, reach)] = float(gpd.overlay(
+                    site_m, hits.drop(columns="index_right").to_crs(utm), how="intersection",
+                    keep_geom_type=False).area.sum()) if len(hits) else None
+            else:
+                zone = gpd.GeoDataFrame(geometry=site_m.buffer(reach).to_crs("EPSG:4326"))
+                hits = gpd.sjoin(layer, zone, predicate="intersects")
+                d = (float(hits.to_crs(utm).distance(site_m.geometry.iloc[0]).min())
+                     if len(hits) else None)
+                out[(kind, reach)] = d if d is not None and d <= reach else None
+        return out
+
+
+# -- agreement --------------------------------------------------------------------------------
+
+def agree(q: Question, ours: float | None, theirs: float | None) -> bool:
+    """Whether two answers to question ``q`` are the same within 1 m (1 m²) or 0.1 %."""
+    reach = q[1]
+    if ours is None and theirs is None:
+        return True
+    if ours is None or theirs is None:
+        other = ours if theirs is None else theirs
+        assert other is not None
+        return reach > 0 and other >= reach - 1.0
+    return abs(ours - theirs) <= max(1.0, 1e-3 * max(abs(ours), abs(theirs)))
+
+
+# -- the interleaved run ----------------------------------------------------------------------
+
+def compare(service: ScreeningService, sites: list[dict[str, Any]], rounds: int = 2,
+            strawman_sites: int | None = None) -> dict[str, Any]:
+    """Every contender on every site, interleaved (per site, each contender once, the order
+    rotating from site to site), ``rounds`` times (the strawman once, on the first
+    ``strawman_sites``). Agreement is counted on the first round."""
     layers = service.layers()
     checks = questions(service)
-    with postgres() as dsn:
-        with psycopg.connect(dsn, autocommit=True) as con:
-            con.execute("CREATE EXTENSION postgis")
-        t0 = time.perf_counter()
-        for kind, lay in layers.layers.items():
-            _load(dsn, kind, lay.version.path)
-        with psycopg.connect(dsn, autocommit=True) as con:
-            for kind in layers.layers:
-                con.execute(f"CREATE INDEX ON {kind} USING GIST ((geom::geography))")
-                # the usual PostGIS tuning for large polygons and long rivers: pieces of at
-                # most 256 vertices, so index hits and distance/area work stay small
-                con.execute(f"CREATE TABLE {kind}_sub AS SELECT fid, ST_Subdivide(geom, 256) "
-                            f"AS geom FROM {kind}")
-                con.execute(f"CREATE INDEX ON {kind}_sub USING GIST (geom)")
-                con.execute(f"CREATE INDEX ON {kind}_sub USING GIST ((geom::geography))")
-                con.execute(f"ANALYZE {kind}")
-                con.execute(f"ANALYZE {kind}_sub")
-        out: dict[str, Any] = {"load_s": time.perf_counter() - t0, "checks": len(checks)}
-        for variant, suffix in (("plain", ""), ("subdivided", "_sub")):
-            out[variant] = _time(dsn, _sql(checks, suffix), sites, rounds)
-    best = min(("plain", "subdivided"), key=lambda v: out[v]["p50_ms"])
-    out.update({k: out[best][k] for k in ("p50_ms", "p99_ms", "n")}, best=best)
+    files = {kind: layers.layers[kind].version.path for kind in {k for k, _ in checks}}
+    out: dict[str, Any] = {"checks": len(checks), "sites": len(sites), "rounds": rounds}
+    err = postgis.planar_error()
+    out["projection"] = {"proj": postgis.PROJECTION, **err}
+    with postgis.postgres() as dsn:
+        out["load"] = postgis.load(dsn, files)
+        straight_sql = postgis.straightforward_sql(checks)
+        expert_sql = postgis.expert_sql(checks, err["max_rel"])
+        out["sql"] = {"postgis_straightforward": straight_sql, "postgis_expert": expert_sql}
+        straight = postgis.Prepared(dsn, straight_sql, checks)
+        expert = postgis.Prepared(dsn, expert_sql, checks)
+        contenders: dict[str, Callable[[dict[str, Any]], Answers | None]] = {
+            "engine_full": lambda g: _screen(service, g),
+            "engine_questions": lambda g: engine_answers(service, checks, g),
+            "geopandas": Geopandas(service, layers, checks),
+            "geopandas_strawman": Strawman(service, layers, checks),
+            "postgis_straightforward": straight,
+            "postgis_expert": expert,
+        }
+        try:
+            out["contenders"] = _interleaved(contenders, checks, sites, rounds,
+                                             strawman_sites)
+        finally:
+            straight.close()
+            expert.close()
+    best = min((k for k in contenders if not k.startswith("engine")),
+               key=lambda k: out["contenders"][k]["p50_ms"])
+    out["strongest"] = best
     return out
 
 
-def _time(dsn: str, sql: str, sites: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
-    import psycopg
+def _screen(service: ScreeningService, site: dict[str, Any]) -> None:
+    service.evaluate(ScreeningRequest(site=site, project=PROJECT))
 
-    times = []
-    with psycopg.connect(dsn, autocommit=True, prepare_threshold=0) as con:
-        for geom in sites[:10]:
-            con.execute(sql, {"site": json.dumps(geom)}).fetchall()  # warm, prepare
-        for _ in range(rounds):
-            for geom in sites:
+
+def _interleaved(contenders: dict[str, Callable[[dict[str, Any]], Answers | None]],
+                 checks: list[Question], sites: list[dict[str, Any]], rounds: int,
+                 strawman_sites: int | None) -> dict[str, Any]:
+    names = list(contenders)
+    for geom in sites[:10]:  # warm: frames, masks, prepared statements, caches
+        for name in names:
+            contenders[name](geom)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    answers: dict[str, list[Answers]] = {n: [] for n in names}
+    limit = len(sites) if strawman_sites is None else strawman_sites
+    for r in range(rounds):
+        for s, geom in enumerate(sites):
+            k = (s + r) % len(names)
+            for name in names[k:] + names[:k]:
+                if name == "geopandas_strawman" and (r > 0 or s >= limit):
+                    continue
                 t0 = time.perf_counter()
-                con.execute(sql, {"site": json.dumps(geom)}).fetchall()
-                times.append((time.perf_counter() - t0) * 1000)
-    return percentiles(times)
-
-
-def _load(dsn: str, kind: str, path: Path) -> None:
-    source_layer = str(pyogrio.list_layers(path)[0][0])
-    subprocess.run(["ogr2ogr", "-f", "PostgreSQL", f"PG:{dsn}", str(path), source_layer,
-                    "-nln", kind, "-lco", "GEOMETRY_NAME=geom", "-lco", "FID=fid",
-                    "-lco", "SPATIAL_INDEX=GIST", "-nlt", "PROMOTE_TO_MULTI", "-t_srs", "EPSG:4326",
-                    "--config", "PG_USE_COPY", "YES"], check=True, capture_output=True)
-
-
-def _sql(checks: list[tuple[str, float]], suffix: str = "") -> str:
-    """One statement answering every check; ``suffix`` "_sub" uses the subdivided tables
-    (counts are of distinct features, sums and minima are unchanged by subdividing)."""
-    parts = []
-    for kind, reach in checks:
-        table = f"{kind}{suffix}"
-        if reach == 0:
-            parts.append(
-                f"SELECT '{kind}', 0.0, count(DISTINCT f.fid), "
-                f"sum(ST_Area(ST_Intersection(f.geom, s.g)::geography)) "
-                f"FROM {table} f, s WHERE ST_Intersects(f.geom, s.g)")
-        else:
-            parts.append(
-                f"SELECT '{kind}', {reach}, count(DISTINCT f.fid), "
-                f"min(ST_Distance(f.geom::geography, s.gg)) "
-                f"FROM {table} f, s WHERE ST_DWithin(f.geom::geography, s.gg, {reach})")
-    return ("WITH s AS (SELECT g, g::geography AS gg FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON("
-            "%(site)s), 4326) AS g) x) " + " UNION ALL ".join(parts))
+                got = contenders[name](geom)
+                times[name].append((time.perf_counter() - t0) * 1000)
+                if r == 0 and got is not None:
+                    answers[name].append(got)
+    reference = answers["engine_questions"]
+    out: dict[str, Any] = {}
+    for name in names:
+        res: dict[str, Any] = {"label": LABELS[name], **percentiles(times[name])}
+        if name in ANSWERING:
+            total = good = 0
+            worst: list[dict[str, Any]] = []
+            for s, theirs in enumerate(answers[name]):
+                for q in checks:
+                    total += 1
+                    if agree(q, reference[s][q], theirs.get(q)):
+                        good += 1
+                    elif len(worst) < 8:
+                        worst.append({"site": s, "question": list(q), "ours": reference[s][q],
+                                      "theirs": theirs.get(q)})
+            res.update(agree=good, total=total, disagreements=worst)
+        out[name] = res
+    return out
