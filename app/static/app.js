@@ -10,6 +10,8 @@ const I18N = {
     upload: "…or upload a site file (GeoJSON, KML/KMZ, zipped shapefile, 界址点 TXT, CSV…)",
     crs: "CRS", radius: "Point radius (m)", width: "Corridor width (m)", noSite: "No site yet",
     project: "Project", industry: "Industry (GB/T 4754 code or name)", nature: "Nature", ptype: "Type",
+    flags: "Project characteristics the industry code cannot show (tick all that apply)",
+    activity: "Limited activity inside the ecological red line (if it is one)",
     submit: "Screen", addCompare: "Add to comparison", share: "Share link", report: "Printable report",
     compare: "Compare candidate sites",
   },
@@ -170,6 +172,9 @@ $("form").addEventListener("submit", async (e) => {
   $("error").hidden = true;
   const typed = $("industry").value.trim().split(/\s+/)[0];
   const project = { industry: state.industry || typed || undefined, nature: $("nature").value, type: $("ptype").value };
+  const checked = (name) => [...document.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
+  if (checked("flag").length) project.flags = checked("flag");
+  if (checked("activity").length) project.activity = checked("activity");
   const crs = $("crs").value || undefined;
   const radius = Number($("radius").value) || undefined;
   const width = Number($("width").value) || undefined;
