@@ -33,6 +33,7 @@ from spatial.ruleset import load_ruleset
 from spatial.service import ScreeningRequest, request_from_file
 from spatial.store import SourceMeta, declare_holds
 from spatial.tokens import ROLES, TokenStore
+from spatial.verdict import VerdictDocument, read_document
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -209,7 +210,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _batch(args, engine)
     if args.command == "screen":
         doc = engine.service.screen(_screen_request(args))
-        print(_table(doc) if args.format == "table" else _json(doc))
+        print(_table(read_document(doc)) if args.format == "table" else _json(doc))
     elif args.command == "rerun":
         print(_json(engine.service.rerun(args.screening_id, current=args.current)))
     elif args.command == "tokens":
@@ -393,10 +394,10 @@ def _json(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
-def _table(doc: dict[str, Any]) -> str:
-    lines = [f"结论：{doc['verdict_zh']} ({doc['verdict']})    id {doc['id']}", doc["summary_zh"], ""]
-    for f in doc["findings"]:
-        m = f["measure"]
+def _table(doc: VerdictDocument) -> str:
+    lines = [f"结论：{doc.verdict_zh} ({doc.verdict})    id {doc.id}", doc.summary_zh, ""]
+    for f in doc.findings:
+        m = f.measure
         if m.get("distance_m") is not None:
             measure = f"距离 {m['distance_m']} m / 阈值 {m.get('threshold_m', '-')} m"
         elif "overlap_m2" in m:
@@ -405,33 +406,31 @@ def _table(doc: dict[str, Any]) -> str:
             measure = f"范围外 {m['outside_m2']} m² ({m['outside_share']:.1%})"
         else:
             measure = ""
-        flag = " [边界待核]" if f["borderline"] else ""
-        lines.append(f"- {f['verdict_zh']}{flag} {f['rule_id']}: {f['title_zh']}  {measure}")
-        unverified = " [依据待核实]" if f["basis"].get("verified") is False else ""
-        lines.append(f"    依据：{f['basis']['document']} {f['basis']['clause']}{unverified}")
-        quote = f["basis"].get("quote_zh_hans") or f["basis"]["quote"]
+        flag = " [边界待核]" if f.borderline else ""
+        lines.append(f"- {f.verdict_zh}{flag} {f.rule_id}: {f.title_zh}  {measure}")
+        unverified = " [依据待核实]" if f.basis.get("verified") is False else ""
+        lines.append(f"    依据：{f.basis['document']} {f.basis['clause']}{unverified}")
+        quote = f.basis.get("quote_zh_hans") or f.basis["quote"]
         lines.append(f"    原文：“{quote}”")
-        if f.get("interpretation_zh"):
-            lines.append(f"    本工具解释：{f['interpretation_zh']}")
-        refused = f.get("exception_refused_zh") or []
-        if refused:
-            text = refused if isinstance(refused, str) else "；".join(refused)
-            lines.append(f"    未采纳的申报：{text}")
-    for g in doc["not_evaluated"]:
-        lines.append(f"- 无法评估 {g['rule_id'] or ''}: {g['reason']}")
-    for u in doc.get("control_units") or []:
+        if f.interpretation_zh:
+            lines.append(f"    本工具解释：{f.interpretation_zh}")
+        if f.exception_refused_zh:
+            lines.append(f"    未采纳的申报：{'；'.join(f.exception_refused_zh)}")
+    for g in doc.not_evaluated:
+        lines.append(f"- 无法评估 {g.rule_id or ''}: {g.reason}")
+    for u in doc.control_units:
         n = "未启用准入清单" if u.get("requirements") is None else f"准入清单 {u['requirements']} 条"
         lines.append(f"环境管控单元 {u['code']} {u['name']}({u.get('type_zh') or u['type']}，"
                      f"占场址 {u['share']:.1%}，{n})")
-    checklist = doc.get("checklist") or []
+    checklist = doc.checklist
     if checklist:
         lines.append("须逐条核对(本工具无法自动判定；标“禁止性”者未经确认不得视为通过)：")
         for dim, items in by_dimension(checklist):
             lines.append(f"  【{dim}】")
             lines += [f"  [ ] {c['unit_code']} {c['text']}" + (" (禁止性)" if c["prohibitive"]
                                                                else "") for c in items]
-    lines.append(f"\n规则集 {doc['rules_version'][:12]} · 图层 "
-                 + ", ".join(f"{x['kind']}@{x['version'][:8]}" for x in doc["layers"]))
+    lines.append(f"\n规则集 {doc.rules_version[:12]} · 图层 "
+                 + ", ".join(f"{x['kind']}@{x['version'][:8]}" for x in doc.layers))
     return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from spatial.crs import CHONGQING_BOUNDS
 from spatial.ruleset import Activity, Flag, Nature, ProjectType
+from spatial.verdict import VerdictDocument
 
 # -- what screens, documented so that a reader or a schema-driven generator knows --------------
 # A screening or batch body is one of two alternatives (``by_crs``): without `crs` (or with a
@@ -154,23 +155,9 @@ class ScreeningCreate(BaseModel):
     project: ProjectIn = Field(default_factory=lambda: ProjectIn())
 
 
-class VerdictOut(BaseModel):
-    """The verdict document (DESIGN §5); fields beyond these are documented there."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    verdict: Literal["forbid", "restrict", "pass", "indeterminate"]
-    summary_zh: str
-    site: dict[str, Any]
-    project: dict[str, Any]
-    findings: list[dict[str, Any]]
-    not_evaluated: list[dict[str, Any]]
-    layers: list[dict[str, Any]]
-    rules_version: str
-    engine_version: str
-    created_at: str
-    links: dict[str, str]
+#: the verdict document, as the engine defines it (spatial.verdict): the response model of the
+#: screening routes, so the OpenAPI schema is generated from the one definition
+VerdictOut = VerdictDocument
 
 
 PROBLEM_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from spatial.errors import InputError
 from spatial.industries import IndustryCatalogue
 from spatial.ruleset import ProjectFilter
+from spatial.verdict import FindingVerdict
 
 if TYPE_CHECKING:  # the store builds on this module's neighbours; only its types are needed
     from spatial.store import LayerStore, LayerVersion, SourceMeta
@@ -57,8 +58,9 @@ HEADERS = {
 }
 REQUIRED = ("unit_code", "unit_name", "district", "unit_class", "dimension", "text")
 CONDITIONS = ("verdict", "industries", "nature", "types", "flags")
-_VERDICTS = {"禁止": "forbid", "限制": "restrict", "提示": "advisory",
-             "forbid": "forbid", "restrict": "restrict", "advisory": "advisory"}
+_VERDICTS: dict[str, FindingVerdict] = {"禁止": "forbid", "限制": "restrict", "提示": "advisory",
+                                         "forbid": "forbid", "restrict": "restrict",
+                                         "advisory": "advisory"}
 _NATURES = {"新建": "new", "扩建": "expansion", "改建": "rebuild", "搬迁": "relocation"}
 _TYPES = {"建设项目": "project", "工业园区": "industrial_park", "化工园区": "chemical_park",
           "尾矿库": "tailings_pond"}
@@ -78,7 +80,7 @@ class Requirement:
     unit_class: str
     dimension: str
     text: str
-    verdict: str | None = None
+    verdict: FindingVerdict | None = None
     when: ProjectFilter | None = None
 
     @property
@@ -266,7 +268,7 @@ def parse_rows(cells: list[list[str]], catalogue: IndustryCatalogue, *,
 
 
 def _condition(values: dict[str, str], catalogue: IndustryCatalogue
-               ) -> tuple[str | None, ProjectFilter | None]:
+               ) -> tuple[FindingVerdict | None, ProjectFilter | None]:
     """The row's verdict and project filter, or (None, None) when it carries no condition."""
     given = {k: values.get(k, "") for k in CONDITIONS if values.get(k, "")}
     if not given:

@@ -30,6 +30,7 @@ from spatial.errors import InputError, RedlineError
 from spatial.service import ScreeningRequest, ScreeningService
 from spatial.site import Site
 from spatial.vectorfiles import main_member, read_vector, shapefile_encoding, spatial_layers
+from spatial.verdict import Verdict
 
 PROJECT_KEYS = ("industry", "nature", "type", "activity", "flags")
 VERDICTS = ("forbid", "restrict", "pass", "indeterminate", "error")
@@ -69,15 +70,15 @@ def request_for(feature: Any, opts: BatchOptions) -> tuple[dict[str, Any], Scree
     return {"site_id": props.get("id", props.get("name"))}, req
 
 
-def row_from_doc(base: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
-    """A result row from a verdict document (what a single screening would report)."""
-    return {**base, "verdict": doc["verdict"], "error_code": None, "error": None,
-            "forbid_rules": [f["rule_id"] for f in doc["findings"] if f["verdict"] == "forbid"],
-            "restrict_rules": [f["rule_id"] for f in doc["findings"] if f["verdict"] == "restrict"],
-            "not_evaluated": [g["code"] for g in doc["not_evaluated"]],
-            "nearest_m": {n["label_zh"]: n["distance_m"] for n in doc.get("nearest", [])},
+def row_from_verdict(base: dict[str, Any], v: Verdict) -> dict[str, Any]:
+    """A result row from a verdict (what a single screening would report)."""
+    return {**base, "verdict": v.verdict, "error_code": None, "error": None,
+            "forbid_rules": [f.rule_id for f in v.findings if f.verdict == "forbid"],
+            "restrict_rules": [f.rule_id for f in v.findings if f.verdict == "restrict"],
+            "not_evaluated": [g.code for g in v.not_evaluated],
+            "nearest_m": {n.label_zh: n.distance_m for n in v.nearest},
             # plain JSON (Site.as_dict): rows read back from a job or Dask compare equal
-            "area_m2": doc["site"]["area_m2"], "geometry": doc["site"]["geometry"]}
+            "area_m2": v.site["area_m2"], "geometry": v.site["geometry"]}
 
 
 def error_row(base: dict[str, Any], code: str, message: str) -> dict[str, Any]:
@@ -118,8 +119,8 @@ def screen_chunk(service: ScreeningService, features: list[Any], opts: BatchOpti
             rows.append(base)
             continue
         try:
-            doc = service.geos(engine_mod.screen, site, project, layers, service.ruleset, pre)
-            rows.append(row_from_doc(base, doc))
+            verdict = service.geos(engine_mod.screen, site, project, layers, service.ruleset, pre)
+            rows.append(row_from_verdict(base, verdict))
         except RedlineError as exc:
             rows.append(error_row(base, exc.code, exc.message_zh))
         except Exception as exc:  # one site's unexpected failure must not stop the batch

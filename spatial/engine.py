@@ -24,9 +24,18 @@ from spatial.project import Project, activity_fits, match, missing_attributes
 from spatial.ruleset import Rule, RuleSet
 from spatial.site import Site
 from spatial.unitlists import UnitResult, screen_units
+from spatial.verdict import (
+    VERDICT_ZH,
+    ExceptionNote,
+    Finding,
+    Gap,
+    GapCode,
+    LayerRef,
+    Nearest,
+    Verdict,
+    VerdictName,
+)
 
-VERDICT_ZH = {"forbid": "禁止", "restrict": "限制", "pass": "通过", "indeterminate": "无法判定",
-              "advisory": "提示"}
 _SEVERITY = {"forbid": 0, "restrict": 1, "advisory": 2}
 MANUAL_CHECK_ZH = "测算结果处于数据位置精度范围内，须人工核查场址与该图层边界的关系"
 _ATTR_ZH = {"industry": "行业代码", "nature": "建设性质",
@@ -35,18 +44,18 @@ _ATTR_ZH = {"industry": "行业代码", "nature": "建设性质",
 
 
 def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
-           known: Prefetched | None = None) -> dict[str, Any]:
-    """Screen a site and return the verdict document (without id, timestamps and links).
+           known: Prefetched | None = None) -> Verdict:
+    """Screen a site: the verdict (its document, ``as_doc``, has no id, time or links yet).
 
     ``known`` is what a batch found out about the site beforehand in bulk (spatial.bulk):
     index hits, rules with nothing near, layer coverage; the same answers the screening
     would get by asking one by one.
     """
-    gaps: list[dict[str, Any]] = []
+    gaps: list[Gap] = []
     inside = site if known is not None and known.inside else _inside_coverage(site, layers, gaps)
-    findings: list[dict[str, Any]] = []
+    findings: list[Finding] = []
     districts: list[dict[str, Any]] = []
-    nearest: list[dict[str, Any]] = []
+    nearest: list[Nearest] = []
     units = UnitResult([], [], [], [])
     if inside is not None:
         # Rules are judged on the part of the site the dataset covers; the rest is a gap.
@@ -65,44 +74,44 @@ def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
         findings.extend(units.findings)
         gaps.extend(units.gaps)
         nearest = nearest_constraints(ctx)
-    findings.sort(key=lambda f: _SEVERITY[f["verdict"]])
+    findings.sort(key=lambda f: _SEVERITY[f.verdict])
     verdict = compose(findings, gaps)
     site_doc = site.as_dict()
     site_doc["districts"] = [{"adcode": d["adcode"], "name": d["name"]} for d in districts]
-    return {
-        "verdict": verdict,
-        "verdict_zh": VERDICT_ZH[verdict],
-        "summary_zh": summarise(verdict, findings, gaps),
-        "site": site_doc,
-        "project": project.as_dict(),
-        "findings": findings,
-        "not_evaluated": gaps,
-        "control_units": units.units,
-        "checklist": units.checklist,
-        "nearest": nearest,
-        "layers": layers.public(),
-        "rules_version": ruleset.sha256,
-        "engine_version": __version__,
-    }
+    return Verdict(
+        verdict=verdict,
+        verdict_zh=VERDICT_ZH[verdict],
+        summary_zh=summarise(verdict, findings, gaps),
+        site=site_doc,
+        project=project.as_dict(),
+        findings=findings,
+        not_evaluated=gaps,
+        control_units=units.units,
+        checklist=units.checklist,
+        nearest=nearest,
+        layers=layers.public(),
+        rules_version=ruleset.sha256,
+        engine_version=__version__,
+    )
 
 
-def compose(findings: list[dict[str, Any]], gaps: list[dict[str, Any]]) -> str:
+def compose(findings: Sequence[Finding], gaps: Sequence[Gap]) -> VerdictName:
     """Overall verdict from findings and evaluation gaps (DESIGN §4)."""
-    binding = [f for f in findings if f["verdict"] != "advisory"]
-    if any(f["verdict"] == "forbid" and not f["borderline"] for f in binding):
+    binding = [f for f in findings if f.verdict != "advisory"]
+    if any(f.verdict == "forbid" and not f.borderline for f in binding):
         return "forbid"
     if gaps:
         return "indeterminate"
-    if any(f["verdict"] == "forbid" for f in binding):
+    if any(f.verdict == "forbid" for f in binding):
         return "forbid"
     if binding:
         return "restrict"
     return "pass"
 
 
-def summarise(verdict: str, findings: list[dict[str, Any]], gaps: list[dict[str, Any]]) -> str:
+def summarise(verdict: str, findings: Sequence[Finding], gaps: Sequence[Gap]) -> str:
     """One-paragraph Chinese summary of the verdict."""
-    by = {v: [f["title_zh"] for f in findings if f["verdict"] == v] for v in _SEVERITY}
+    by = {v: [f.title_zh for f in findings if f.verdict == v] for v in _SEVERITY}
 
     def listing(items: list[str]) -> str:
         return "；".join(items[:3]) + ("等" if len(items) > 3 else "")
@@ -113,7 +122,7 @@ def summarise(verdict: str, findings: list[dict[str, Any]], gaps: list[dict[str,
     if by["restrict"]:
         parts.append(f"{len(by['restrict'])} 条限制性要求需落实：{listing(by['restrict'])}。")
     if gaps:
-        parts.append(f"{len(gaps)} 项无法评估：{listing([g['reason'] for g in gaps])}。")
+        parts.append(f"{len(gaps)} 项无法评估：{listing([g.reason for g in gaps])}。")
     if verdict == "pass":
         parts.append("未触发任何禁止或限制性规则。")
     if by["advisory"]:
@@ -122,7 +131,7 @@ def summarise(verdict: str, findings: list[dict[str, Any]], gaps: list[dict[str,
     return "".join(parts)
 
 
-def _inside_coverage(site: Site, layers: LayerSet, gaps: list[dict[str, Any]]) -> Site | None:
+def _inside_coverage(site: Site, layers: LayerSet, gaps: list[Gap]) -> Site | None:
     """The part of the site inside the dataset coverage (None if nothing), recording gaps."""
     cov = layers.coverage
     if cov is None:
@@ -190,8 +199,8 @@ def rules_for(projects: Iterable[Project], ruleset: RuleSet) -> tuple[Rule, ...]
 
 
 def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Project,
-                   ruleset: RuleSet, districts: list[dict[str, Any]], gaps: list[dict[str, Any]]
-                   ) -> dict[str, Any] | None:
+                   ruleset: RuleSet, districts: list[dict[str, Any]], gaps: list[Gap]
+                   ) -> Finding | None:
     """A rule's finding for a site (None: none), recording what cannot be evaluated in
     ``gaps``; ``applies`` is True, or None when the project does not say."""
     if rule.where.districts:
@@ -209,10 +218,10 @@ def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Proj
         gaps.append(_class_missing_gap(rule.id, *lacking))
         return None
     if lacking is not None:  # it holds some: a finding on those stands; no finding is a gap
-        scratch: list[dict[str, Any]] = []
+        scratch: list[Gap] = []
         fnd = _evaluate_rule_held(rule, applies, ctx, project, ruleset, districts, scratch)
         gaps.extend(scratch)
-        if (fnd is None or not fnd["triggered"]) and not scratch:
+        if (fnd is None or not fnd.triggered) and not scratch:
             gaps.append(_class_missing_gap(rule.id, *lacking))
         return fnd
     return _evaluate_rule_held(rule, applies, ctx, project, ruleset, districts, gaps)
@@ -220,7 +229,7 @@ def _evaluate_rule(rule: Rule, applies: bool | None, ctx: Context, project: Proj
 
 def _evaluate_rule_held(rule: Rule, applies: bool | None, ctx: Context, project: Project,
                         ruleset: RuleSet, districts: list[dict[str, Any]],
-                        gaps: list[dict[str, Any]]) -> dict[str, Any] | None:
+                        gaps: list[Gap]) -> Finding | None:
     """``_evaluate_rule`` once the rule's district scope and the layer's classes are settled."""
     if id(rule.where) in ctx.quiet_rules:  # nothing near the site: not fired, not borderline
         lay = ctx.layers.layers[rule.where.layer or ""]
@@ -260,7 +269,7 @@ def _evaluate_rule_held(rule: Rule, applies: bool | None, ctx: Context, project:
         gaps.append(_gap(rule.id, "attribute_missing",
                          f"规则“{rule.title_zh}”需要项目的{'、'.join(_ATTR_ZH[n] for n in names)}",
                          f"Rule needs project attribute(s): {', '.join(names)}",
-                         missing=names))
+                         missing=tuple(names)))
         return None
     return _finding(rule, out, project, ruleset)
 
@@ -291,21 +300,19 @@ def _classes_missing(rule: Rule, layers: LayerSet
 
 @lru_cache(maxsize=256)
 def _class_missing_gap_cached(rule_id: str, kind: str, title: str,
-                              missing: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, Any]:
+                              missing: tuple[tuple[str, tuple[str, ...]], ...]) -> Gap:
     what = "；".join(f"{a}={'、'.join(_CLASS_ZH.get(v, v) for v in vs)}" for a, vs in missing)
     return _gap(rule_id, "layer_class_missing",
                 f"图层“{title}”(启用版本)声明其不含规则所需的要素类别({what})，"
                 f"该规则无法判定，不得视为通过；请导入含该类别要素的图层版本",
                 f"Layer {kind} (active version) does not hold the feature class(es) the rule "
                 f"needs: " + "; ".join(f"{a}={','.join(vs)}" for a, vs in missing),
-                layer=kind, missing_classes={a: list(vs) for a, vs in missing})
+                layer=kind, missing_classes=dict(missing))
 
 
 def _class_missing_gap(rule_id: str, kind: str, title: str,
-                       missing: tuple[tuple[str, tuple[str, ...]], ...], _none: bool
-                       ) -> dict[str, Any]:
-    gap = _class_missing_gap_cached(rule_id, kind, title, missing)
-    return {**gap, "missing_classes": {a: list(v) for a, v in gap["missing_classes"].items()}}
+                       missing: tuple[tuple[str, tuple[str, ...]], ...], _none: bool) -> Gap:
+    return _class_missing_gap_cached(rule_id, kind, title, missing)
 
 
 _CLASS_ZH = {"mainstem": "干流", "important_tributary": "重要支流", "tributary": "其他支流"}
@@ -365,14 +372,14 @@ def _scoped(ctx: Context, adcodes: tuple[str, ...]) -> Context:
     return scoped
 
 
-def _incomplete(rule: Rule, lay: IndexedLayer | RasterLayer) -> dict[str, Any]:
-    return {**_incomplete_gap(rule.id, lay.kind, lay.version.meta.title)}
+def _incomplete(rule: Rule, lay: IndexedLayer | RasterLayer) -> Gap:
+    return _incomplete_gap(rule.id, lay.kind, lay.version.meta.title)
 
 
 @lru_cache(maxsize=1024)
-def _incomplete_gap(rule_id: str, kind: str, title: str) -> dict[str, Any]:
-    """The gap for a layer that does not cover the site (a parcel has a dozen: built once;
-    ``_incomplete`` hands out copies)."""
+def _incomplete_gap(rule_id: str, kind: str, title: str) -> Gap:
+    """The gap for a layer that does not cover the site (a parcel has a dozen: built once,
+    shared, as gaps are immutable)."""
     return _gap(rule_id, "layer_incomplete", f"图层“{title}”在场址处不完整(数据仅覆盖部分区县)",
                 f"Layer {kind} does not cover the site")
 
@@ -394,7 +401,7 @@ def _layer_covers(ctx: Context, lay: IndexedLayer | RasterLayer, rule: Rule) -> 
     return covered
 
 
-def _finding(rule: Rule, out: Outcome, project: Project, ruleset: RuleSet) -> dict[str, Any]:
+def _finding(rule: Rule, out: Outcome, project: Project, ruleset: RuleSet) -> Finding:
     verdict = rule.verdict
     requirements = list(rule.requirements_zh)
     exception = None
@@ -408,7 +415,7 @@ def _finding(rule: Rule, out: Outcome, project: Project, ruleset: RuleSet) -> di
             continue
         verdict = exc.verdict
         requirements = [*exc.requirements_zh, *requirements]
-        exception = {"note_zh": exc.note_zh}
+        exception = ExceptionNote(exc.note_zh)
         break
     if exception is None:
         requirements.extend(refused)  # shown wherever requirements are (web page, report)
@@ -417,31 +424,31 @@ def _finding(rule: Rule, out: Outcome, project: Project, ruleset: RuleSet) -> di
         if not out.fired and verdict == "forbid":
             verdict = "restrict"
     lay = out.layer
-    return {
-        "rule_id": rule.id,
-        "verdict": verdict,
-        "verdict_zh": VERDICT_ZH[verdict],
-        "family": rule.family,
-        "title_zh": rule.title_zh,
-        "title_en": rule.title_en,
-        "basis": rule.basis.model_dump(exclude_none=True),
-        "layer": {"kind": lay.kind, "version": lay.version.version} if lay else None,
-        "feature": (lay.feature_public(out.feature)
-                    if isinstance(lay, IndexedLayer) and out.feature is not None else None),
-        "features_hit": out.features_hit,
-        "measure": out.measure,
-        "triggered": out.fired,
-        "borderline": out.borderline,
-        "message_zh": rule.message_zh,
-        "requirements_zh": requirements,
-        "exception": exception,
-        "exception_refused_zh": refused,
-        "interpretation_zh": rule.interpretation_zh,
-        "industry_categories": ruleset.catalogue.interpretations(rule.applies_to.industries,
-                                                                 project.industry),
-        **({"thumbnail": out.thumbnail, "thumbnail_bounds": out.thumbnail_bounds}
-           if out.thumbnail else {}),
-    }
+    return Finding(
+        rule_id=rule.id,
+        verdict=verdict,
+        verdict_zh=VERDICT_ZH[verdict],
+        family=rule.family,
+        title_zh=rule.title_zh,
+        title_en=rule.title_en,
+        basis=rule.basis.model_dump(exclude_none=True),
+        layer=LayerRef(lay.kind, lay.version.version) if lay else None,
+        feature=(lay.feature_public(out.feature)
+                 if isinstance(lay, IndexedLayer) and out.feature is not None else None),
+        features_hit=out.features_hit,
+        measure=out.measure,
+        triggered=out.fired,
+        borderline=out.borderline,
+        message_zh=rule.message_zh,
+        requirements_zh=requirements,
+        exception=exception,
+        exception_refused_zh=refused,
+        interpretation_zh=rule.interpretation_zh,
+        industry_categories=ruleset.catalogue.interpretations(rule.applies_to.industries,
+                                                              project.industry),
+        thumbnail=out.thumbnail or None,
+        thumbnail_bounds=out.thumbnail_bounds if out.thumbnail else None,
+    )
 
 
 def _declaration_refused(activities: Sequence[str] | None, project: Project,
@@ -465,6 +472,5 @@ def _declaration_refused(activities: Sequence[str] | None, project: Project,
             f"该申报未予采纳，不据此降低结论；如确属该类活动，请提供准确的行业代码和主管部门认定意见。")
 
 
-def _gap(rule_id: str | None, code: str, reason_zh: str, reason_en: str,
-         **extra: Any) -> dict[str, Any]:
-    return {"rule_id": rule_id, "code": code, "reason": reason_zh, "reason_en": reason_en, **extra}
+def _gap(rule_id: str | None, code: GapCode, reason_zh: str, reason_en: str, **extra: Any) -> Gap:
+    return Gap(rule_id=rule_id, code=code, reason=reason_zh, reason_en=reason_en, **extra)

@@ -23,6 +23,7 @@ from spatial.basemap import distance_tests
 from spatial.geodesy import degree_margin, local_frame
 from spatial.layerset import LayerSet
 from spatial.ruleset import RuleSet
+from spatial.verdict import Finding, VerdictDocument
 
 _COLOURS = {"forbid": "#c0392b", "restrict": "#e67e22", "advisory": "#2980b9"}
 _VIEW_MARGIN_M = 6000.0
@@ -51,7 +52,7 @@ def script_json(data: Any) -> str:
     return text
 
 
-def render_map(doc: dict[str, Any], layers: LayerSet, *, asset_base: str,
+def render_map(doc: VerdictDocument, layers: LayerSet, *, asset_base: str,
                rules: RuleSet | None = None, tile_url: str | None = None,
                tile_attribution: str = "", static_base: str = "/static") -> str:
     """HTML page showing the site, hit features, tested rings, districts, rivers and a legend."""
@@ -60,33 +61,33 @@ def render_map(doc: dict[str, Any], layers: LayerSet, *, asset_base: str,
                 asset_base=asset_base, static_base=static_base)
 
 
-def map_data(doc: dict[str, Any], layers: LayerSet, *, rules: RuleSet | None = None,
+def map_data(doc: VerdictDocument, layers: LayerSet, *, rules: RuleSet | None = None,
              tile_url: str | None = None, tile_attribution: str = "") -> dict[str, Any]:
     """What the preview draws, as plain JSON: overlays in drawing order (each with its name
     in the layer control, a style and features whose ``tooltip`` is plain text), the view."""
-    site = shape(doc["site"]["geometry"])
+    site = shape(doc.site["geometry"])
     lat = site.centroid.y
     view = box(*site.bounds).buffer(degree_margin(_VIEW_MARGIN_M, lat), join_style="mitre")
     overlays = _base_layers(layers, view)
     if rules is not None:
         overlays += _rings(layers, rules, site, view)
-    for f in doc["findings"]:
+    for f in doc.findings:
         overlays += _finding_layer(layers, f, view)
     overlays.append({"name": "场址", "style": _SITE_STYLE, "geojson": _features(
-        [site], [{"tooltip": f"场址 · 面积 {doc['site']['area_m2'] / 1e4:.2f} 公顷"}])})
+        [site], [{"tooltip": f"场址 · 面积 {doc.site['area_m2'] / 1e4:.2f} 公顷"}])})
     minx, miny, maxx, maxy = box(*site.bounds).buffer(degree_margin(1500, lat)).bounds
     tiles = ({"name": "底图", "url": tile_url, "attribution": tile_attribution or "tiles"}
              if tile_url else None)
     return {"tiles": tiles, "overlays": overlays, "bounds": [[miny, minx], [maxy, maxx]]}
 
 
-def page(doc: dict[str, Any], data: dict[str, Any], *, asset_base: str,
+def page(doc: VerdictDocument, data: dict[str, Any], *, asset_base: str,
          static_base: str = "/static") -> str:
     """The preview page: markup, styles and scripts from our service, data as JSON."""
     return (
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>地图预览 {escape(str(doc.get('id', '')))}</title>"
+        f"<title>地图预览 {escape(doc.id)}</title>"
         "<link rel='icon' href='data:,'>"
         f"<link rel='stylesheet' href='{escape(asset_base)}/leaflet.css'>"
         f"<link rel='stylesheet' href='{escape(static_base)}/mapview.css'>"
@@ -139,25 +140,24 @@ def _rings(layers: LayerSet, rules: RuleSet, site: BaseGeometry,
     return [{"name": "距离控制线(已检测)", "style": _RING_STYLE, "geojson": _features(geoms, props)}]
 
 
-def _finding_layer(layers: LayerSet, f: dict[str, Any],
-                   view: BaseGeometry) -> list[dict[str, Any]]:
-    if f.get("thumbnail") and f.get("thumbnail_bounds"):
-        w, s, e, n = f["thumbnail_bounds"]
-        name = f"{f['verdict_zh']}：{f['title_zh'][:14]}(栅格 {f['measure']['share']:.0%})"
-        return [{"name": name, "image": {"url": f["thumbnail"], "bounds": [[s, w], [n, e]],
+def _finding_layer(layers: LayerSet, f: Finding, view: BaseGeometry) -> list[dict[str, Any]]:
+    if f.thumbnail and f.thumbnail_bounds:
+        w, s, e, n = f.thumbnail_bounds
+        name = f"{f.verdict_zh}：{f.title_zh[:14]}(栅格 {f.measure['share']:.0%})"
+        return [{"name": name, "image": {"url": f.thumbnail, "bounds": [[s, w], [n, e]],
                                          "opacity": 0.7}}]
-    if not f.get("feature") or not f.get("layer"):
+    if not f.feature or f.layer is None:
         return []
-    lay = layers.layers.get(f["layer"]["kind"])
+    lay = layers.layers.get(f.layer.kind)
     if lay is None:
         return []
-    geom = _clip(lay.geoms[f["feature"]["index"]], view)
-    colour = _COLOURS[f["verdict"]]
-    name = str(f["feature"].get("name") or lay.version.meta.title)
-    return [{"name": f"{f['verdict_zh']}:{f['title_zh'][:18]}",
+    geom = _clip(lay.geoms[f.feature["index"]], view)
+    colour = _COLOURS[f.verdict]
+    name = str(f.feature.get("name") or lay.version.meta.title)
+    return [{"name": f"{f.verdict_zh}:{f.title_zh[:18]}",
              "style": {"color": colour, "weight": 2, "fillColor": colour, "fillOpacity": 0.25},
              "geojson": _features([geom], [{"name": name, "tooltip":
-                                            f"{f['verdict_zh']} · {name} · {f['title_zh']}"}])}]
+                                            f"{f.verdict_zh} · {name} · {f.title_zh}"}])}]
 
 
 _LEGEND = [("site", "场址"), ("forbid", "禁止类要素"), ("restrict", "限制类要素"),
@@ -165,9 +165,9 @@ _LEGEND = [("site", "场址"), ("forbid", "禁止类要素"), ("restrict", "限�
            ("district", "区县界")]
 
 
-def _legend(doc: dict[str, Any]) -> str:
-    demo = any(lay.get("demo") for lay in doc["layers"])
+def _legend(doc: VerdictDocument) -> str:
+    demo = any(lay.get("demo") for lay in doc.layers)
     rows = "".join(f"<div><i class='sw sw-{k}'></i>{t}</div>" for k, t in _LEGEND)
     note = "<div class='demo'>含示意数据(demo),非法定边界</div>" if demo else ""
-    verdict = escape(str(doc.get("verdict_zh", doc["verdict"])))
+    verdict = escape(doc.verdict_zh)
     return f"<div class='legend'><b>图例 · 结论：{verdict}</b>{rows}{note}</div>"

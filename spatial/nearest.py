@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from spatial.geodesy import degree_margin, nearest_distance
 from spatial.layerset import IndexedLayer
 from spatial.predicates import Context, clip_near
+from spatial.verdict import Nearest
 
 REACH_M = 10_000.0
 
@@ -51,7 +52,7 @@ def edge_slack_m(site: BaseGeometry, margin_deg: float, lat: float) -> float:
 RADII_M = (250.0, 1_000.0, 4_000.0, REACH_M)
 
 
-def nearest_constraints(ctx: Context) -> list[dict[str, Any]]:
+def nearest_constraints(ctx: Context) -> list[Nearest]:
     """For each constraint: distance in metres (0 = touching/inside) or None beyond REACH_M."""
     out = []
     # features are measured on their part within this margin of the site
@@ -63,16 +64,16 @@ def nearest_constraints(ctx: Context) -> list[dict[str, Any]]:
             continue
         start = ctx.nearest_from.get(c, 0)
         best = _nearest(ctx, lay, flt, margin, slack, start) if start is not None else None
-        entry: dict[str, Any] = {"label_zh": label, "kind": kind, "distance_m": None,
-                                 "within_m": REACH_M, "accuracy_m": lay.accuracy_m}
+        entry = Nearest(label_zh=label, kind=kind, distance_m=None, within_m=REACH_M,
+                        accuracy_m=lay.accuracy_m)
         if best is not None and best[0] <= REACH_M:
-            entry["distance_m"] = round(best[0], 1)
-            entry["feature"] = lay.feature_public(best[1])
+            entry.distance_m = round(best[0], 1)
+            entry.feature = lay.feature_public(best[1])
             half = lay.half_width_m(best[1])
             if half:  # a centreline with a stated width: the distance to its bank, as the rules
-                entry["distance_to_centreline_m"] = entry["distance_m"]
-                entry["distance_m"] = round(max(best[0] - half, 0.0), 1)
-                entry["half_width_m"] = half
+                entry.distance_to_centreline_m = entry.distance_m
+                entry.distance_m = round(max(best[0] - half, 0.0), 1)
+                entry.half_width_m = half
         out.append(entry)
     return out
 

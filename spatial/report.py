@@ -10,6 +10,7 @@ from typing import Any
 from shapely.geometry import shape
 
 from spatial.accesslist import by_dimension
+from spatial.verdict import Finding, VerdictDocument
 
 _VERDICTS = ("forbid", "restrict", "pass", "indeterminate")  # badge colours: .v-* in _CSS
 _CSS = """
@@ -28,30 +29,30 @@ STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(_CSS.encode()).digest()
 MAX_VERTEX_ROWS = 60
 
 
-def render_report(doc: dict[str, Any], map_svg: str = "") -> str:
+def render_report(doc: VerdictDocument, map_svg: str = "") -> str:
     """The report page for a stored verdict document (``map_svg``: the static site map)."""
-    site = doc["site"]
-    verdict = doc["verdict"] if doc["verdict"] in _VERDICTS else "indeterminate"
-    demo = any(lay.get("demo") for lay in doc["layers"])
+    site = doc.site
+    verdict = doc.verdict if doc.verdict in _VERDICTS else "indeterminate"
+    demo = any(lay.get("demo") for lay in doc.layers)
     rows = [
         "<h1>生态红线与环境分区管控选址筛查报告</h1>",
-        f"<p>筛查编号：{escape(doc['id'])}　日期：{escape(doc['created_at'])}</p>",
-        f"<p><span class='badge v-{verdict}'>{escape(doc['verdict_zh'])}</span>"
-        f"　{escape(doc['summary_zh'])}</p>",
+        f"<p>筛查编号：{escape(doc.id)}　日期：{escape(doc.created_at)}</p>",
+        f"<p><span class='badge v-{verdict}'>{escape(doc.verdict_zh)}</span>"
+        f"　{escape(doc.summary_zh)}</p>",
         "<h2>场址</h2>", f"<div class='map'>{map_svg}</div>" if map_svg else "",
         _site_table(site), _vertex_table(site),
-        "<h2>项目</h2>", _project(doc["project"]),
-        "<h2>筛查结果</h2>", _findings(doc["findings"]),
-        _units(doc.get("control_units") or [], doc.get("checklist") or []),
+        "<h2>项目</h2>", _project(doc.project),
+        "<h2>筛查结果</h2>", _findings(doc.findings),
+        _units(doc.control_units, doc.checklist),
     ]
-    if doc["not_evaluated"]:
+    if doc.not_evaluated:
         rows += ["<h2>无法评估的事项</h2><ul>"]
-        rows += [f"<li>{escape(g['rule_id'] or '—')}：{escape(g['reason'])}</li>"
-                 for g in doc["not_evaluated"]]
+        rows += [f"<li>{escape(g.rule_id or '—')}：{escape(g.reason)}</li>"
+                 for g in doc.not_evaluated]
         rows += ["</ul>"]
-    rows += ["<h2>数据与规则版本</h2>", _layers(doc["layers"]),
-             f"<p class='small'>规则集 sha256：{escape(doc['rules_version'])}　"
-             f"引擎版本：{escape(doc['engine_version'])}</p>"]
+    rows += ["<h2>数据与规则版本</h2>", _layers(doc.layers),
+             f"<p class='small'>规则集 sha256：{escape(doc.rules_version)}　"
+             f"引擎版本：{escape(doc.engine_version)}</p>"]
     if demo:
         rows.append("<p class='demo'>本次筛查使用了示意数据(demo)，示意图层不是法定边界，"
                     "结果不得作为审批依据。</p>")
@@ -59,7 +60,7 @@ def render_report(doc: dict[str, Any], map_svg: str = "") -> str:
                 "不替代法定审批、现场核查及主管部门意见；边界附近(标注“边界待核”)的结论须人工核查。</p>")
     body = "\n".join(rows)
     return (f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-            f"<title>筛查报告 {escape(doc['id'])}</title><style>{_CSS}</style></head>"
+            f"<title>筛查报告 {escape(doc.id)}</title><style>{_CSS}</style></head>"
             f"<body>{body}</body></html>")
 
 
@@ -155,18 +156,17 @@ def _project(p: dict[str, Any]) -> str:
                                for k, v in items) + "</table>"
 
 
-def _notes(f: dict[str, Any]) -> str:
+def _notes(f: Finding) -> str:
     """依据待核实 (basis.verified false), 本工具解释 and 未采纳的申报 lines of one finding."""
     out = ""
-    if f["basis"].get("verified") is False:
+    if f.basis.get("verified") is False:
         out += ("<span class='small unverified'><b>依据待核实</b>：引文未能对照本库存储的原文核对，"
                 "请以正式文本为准</span><br>")
-    if f.get("interpretation_zh"):
-        out += (f"<span class='small'><b>本工具解释</b>：{escape(f['interpretation_zh'])}"
+    if f.interpretation_zh:
+        out += (f"<span class='small'><b>本工具解释</b>：{escape(f.interpretation_zh)}"
                 "</span><br>")
-    refused = f.get("exception_refused_zh") or []
-    if refused:
-        text = refused if isinstance(refused, str) else "；".join(refused)
+    if f.exception_refused_zh:
+        text = "；".join(f.exception_refused_zh)
         out += f"<span class='small'><b>未采纳的申报</b>：{escape(text)}</span><br>"
     return out
 
@@ -194,27 +194,26 @@ def _units(units: list[dict[str, Any]], checklist: list[dict[str, Any]]) -> str:
     return "".join(out)
 
 
-def _findings(findings: list[dict[str, Any]]) -> str:
+def _findings(findings: list[Finding]) -> str:
     if not findings:
         return "<p>未触发任何规则。</p>"
     out = ["<table><tr><th>结论</th><th>规则与依据</th><th>量测</th><th>要求</th></tr>"]
     for f in findings:
-        b = f["basis"]
-        m = f["measure"]
-        measure = "；".join(f"{k}={v}" for k, v in m.items())
-        feature = (f["feature"] or {}).get("name") or ""
-        flag = "<br><b>边界待核</b>" if f["borderline"] else ""
+        b = f.basis
+        measure = "；".join(f"{k}={v}" for k, v in f.measure.items())
+        feature = (f.feature or {}).get("name") or ""
+        flag = "<br><b>边界待核</b>" if f.borderline else ""
         out.append(
-            f"<tr><td>{escape(f['verdict_zh'])}{flag}</td>"
-            f"<td><b>{escape(f['title_zh'])}</b><br>{escape(b['document'])} {escape(b['clause'])}"
+            f"<tr><td>{escape(f.verdict_zh)}{flag}</td>"
+            f"<td><b>{escape(f.title_zh)}</b><br>{escape(b['document'])} {escape(b['clause'])}"
             f"<br><span class='quote'>“{escape(b.get('quote_zh_hans') or b['quote'])}”</span><br>"
             + _notes(f)
             + "".join(f"<span class='small'>行业归类：{escape(c['name_zh'])}——"
                       f"{escape(c['interpretation_zh'])}</span><br>"
-                      for c in f.get("industry_categories") or []) +
-            f"<span class='small'>{escape(f['rule_id'])} · {escape(feature)}</span></td>"
+                      for c in f.industry_categories) +
+            f"<span class='small'>{escape(f.rule_id)} · {escape(feature)}</span></td>"
             f"<td>{escape(measure)}</td>"
-            f"<td>{'<br>'.join(escape(r) for r in f['requirements_zh'])}</td></tr>")
+            f"<td>{'<br>'.join(escape(r) for r in f.requirements_zh)}</td></tr>")
     out.append("</table>")
     return "".join(out)
 

@@ -29,6 +29,7 @@ from spatial.ruleset import RuleSet
 from spatial.site import Site, build_site
 from spatial.siteformats import RawSite, parse_file, parse_object, parse_text
 from spatial.store import LayerStore, now_iso
+from spatial.verdict import VerdictDocument, finding_changes, read_document, read_verdict
 
 T = TypeVar("T")
 
@@ -163,7 +164,7 @@ class ScreeningService:
                   ) -> dict[str, Any]:
         layers = self.layers(versions)
         with self._geos_lock:
-            return engine.screen(site, project, layers, self.ruleset)
+            return engine.screen(site, project, layers, self.ruleset).as_doc()
 
     def screen_now(self, req: ScreeningRequest, site: Site, project: Project) -> Screening | None:
         """``new_screening`` of a prepared request at once on the calling thread, or None (do
@@ -179,7 +180,7 @@ class ScreeningService:
         if not self._geos_lock.acquire(blocking=False):
             return None
         try:
-            doc = engine.screen(site, project, layers, self.ruleset)
+            doc = engine.screen(site, project, layers, self.ruleset).as_doc()
         finally:
             self._geos_lock.release()
         return self._stamped(req, doc)
@@ -223,6 +224,10 @@ class ScreeningService:
         """A stored verdict document by id."""
         return with_links(self._row(screening_id)[1])
 
+    def document(self, screening_id: str) -> VerdictDocument:
+        """A stored verdict document by id, as its type (for the report, map and CLI)."""
+        return read_document(self.get(screening_id))
+
     def rerun(self, screening_id: str, *, current: bool = False,
               evaluate: Callable[[ScreeningRequest, dict[str, str] | None], dict[str, Any]]
               | None = None) -> dict[str, Any]:
@@ -235,22 +240,19 @@ class ScreeningService:
         whose finding appeared, disappeared or changed verdict.
         """
         req, doc = self._row(screening_id)
-        if not current and doc["rules_version"] != self.ruleset.sha256:
+        was = read_document(with_links(doc))
+        if not current and was.rules_version != self.ruleset.sha256:
             raise ConflictError(
                 "规则集已更新，无法按原规则复现；请使用当前规则重新筛查",
                 "The rule set changed since this screening; re-run against current rules",
                 code="screening.rules_changed",
             )
-        versions = None if current else {lay["kind"]: lay["version"] for lay in doc["layers"]}
+        versions = None if current else {lay["kind"]: lay["version"] for lay in was.layers}
         new = (evaluate or self.evaluate)(ScreeningRequest(**req), versions)
-        before = {f["rule_id"]: f["verdict"] for f in doc["findings"]}
-        after = {f["rule_id"]: f["verdict"] for f in new["findings"]}
-        changes = [
-            {"rule_id": r, "before": before.get(r), "after": after.get(r)}
-            for r in sorted(set(before) | set(after)) if before.get(r) != after.get(r)
-        ]
+        now = read_verdict(new)
         return {"original": with_links(doc), "rerun": new,
-                "same_verdict": new["verdict"] == doc["verdict"], "changes": changes}
+                "same_verdict": now.verdict == was.verdict,
+                "changes": finding_changes(was, now)}
 
     def list(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Stored screenings, newest first (id, time, verdict, districts, project industry)."""
@@ -279,24 +281,21 @@ class ScreeningService:
                                "ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
         changed, checked = [], 0
         for sid, request, result in rows:
-            doc = json.loads(result)
-            versions = {lay["kind"]: lay["version"] for lay in doc["layers"]}
+            was = read_verdict(json.loads(result))
+            versions = {lay["kind"]: lay["version"] for lay in was.layers}
             if versions.get(kind) == version:
                 continue
             versions[kind] = version
             try:
-                new = self.evaluate(ScreeningRequest(**json.loads(request)), versions)
+                now = read_verdict(self.evaluate(ScreeningRequest(**json.loads(request)),
+                                                 versions))
             except NotFoundError:
                 continue  # a recorded version was removed from the store
             checked += 1
-            before = {f["rule_id"]: f["verdict"] for f in doc["findings"]}
-            after = {f["rule_id"]: f["verdict"] for f in new["findings"]}
-            if new["verdict"] != doc["verdict"] or before != after:
-                changed.append({"id": sid, "before": doc["verdict"], "after": new["verdict"],
-                                "changes": [{"rule_id": r, "before": before.get(r),
-                                             "after": after.get(r)}
-                                            for r in sorted(set(before) | set(after))
-                                            if before.get(r) != after.get(r)]})
+            changes = finding_changes(was, now)
+            if now.verdict != was.verdict or changes:
+                changed.append({"id": sid, "before": was.verdict, "after": now.verdict,
+                                "changes": changes})
         return {"kind": kind, "version": version, "screenings_checked": checked,
                 "verdict_changes": sum(c["before"] != c["after"] for c in changed),
                 "changed": changed}

@@ -7,7 +7,6 @@ bar and a north arrow are drawn. No tiles and no scripts: it prints and archives
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 import shapely
 from shapely.geometry import box, shape
@@ -15,15 +14,16 @@ from shapely.geometry.base import BaseGeometry
 
 from spatial.geodesy import degree_margin, local_frame
 from spatial.layerset import LayerSet
+from spatial.verdict import VerdictDocument
 
 _AREA_WIDE = {"admin_district", "air_key_control_zone", "control_unit"}
 _COLOURS = {"forbid": "#c0392b", "restrict": "#e67e22", "advisory": "#2980b9"}
 
 
-def static_map_svg(doc: dict[str, Any], layers: LayerSet | None, *, width: int = 640,
+def static_map_svg(doc: VerdictDocument, layers: LayerSet | None, *, width: int = 640,
                    height: int = 420, margin_m: float = 2500.0) -> str:
     """SVG of the site, the features it hit, rivers and district boundaries around it."""
-    site = shape(doc["site"]["geometry"])
+    site = shape(doc.site["geometry"])
     frame = local_frame(site)
     lat = site.centroid.y
     view_ll = box(*site.bounds).buffer(degree_margin(margin_m, lat), join_style="mitre")
@@ -51,17 +51,17 @@ def static_map_svg(doc: dict[str, Any], layers: LayerSet | None, *, width: int =
                 for i in lay.tree.query(view_ll):
                     if d := path(lay.geoms[i]):
                         layers_svg.append(f'<path d="{d}" {style}/>')
-        for f in doc["findings"]:
-            lay = layers.layers.get((f.get("layer") or {}).get("kind", ""))
-            if lay is None or not f.get("feature"):
+        for f in doc.findings:
+            lay = layers.layers.get(f.layer.kind) if f.layer is not None else None
+            if lay is None or not f.feature:
                 continue
-            colour = _COLOURS[f["verdict"]]
+            colour = _COLOURS[f.verdict]
             # district-wide zones would bury the picture under one colour: outline them only
             opacity = 0.05 if lay.kind in _AREA_WIDE else 0.25
-            if d := path(lay.geoms[f["feature"]["index"]]):
+            if d := path(lay.geoms[f.feature["index"]]):
                 layers_svg.append(f'<path d="{d}" fill="{colour}" fill-opacity="{opacity}" '
                                   f'stroke="{colour}" stroke-width="1.5"><title>'
-                                  f'{escape(f["title_zh"])}</title></path>')
+                                  f'{escape(f.title_zh)}</title></path>')
     layers_svg.append(f'<path d="{path(site)}" fill="#f1c40f" fill-opacity="0.5" stroke="#000" '
                       'stroke-width="2"/>')
     bar_m = _nice((maxx - minx) / 4)

@@ -26,9 +26,9 @@ from spatial.layerset import IndexedLayer
 from spatial.predicates import Context
 from spatial.project import Project, match, missing_attributes
 from spatial.ruleset import RuleSet
+from spatial.verdict import VERDICT_ZH, Finding, FindingVerdict, Gap, LayerRef
 
 UNCHECKED_ID = "access-list-unchecked-prohibitions"
-_VERDICT_ZH = {"forbid": "禁止", "restrict": "限制", "advisory": "提示"}
 _CLASS_ZH = {"priority_protection": "优先保护单元", "key_control": "重点管控单元",
              "general_control": "一般管控单元"}
 
@@ -38,9 +38,9 @@ class UnitResult:
     """What the control units and their lists add to a screening."""
 
     units: list[dict[str, Any]]
-    findings: list[dict[str, Any]]
+    findings: list[Finding]
     checklist: list[dict[str, Any]]
-    gaps: list[dict[str, Any]]
+    gaps: list[Gap]
 
 
 def screen_units(ctx: Context, project: Project, ruleset: RuleSet) -> UnitResult:
@@ -51,7 +51,10 @@ def screen_units(ctx: Context, project: Project, ruleset: RuleSet) -> UnitResult
         return UnitResult([], [], [], [])
     access = ctx.layers.tables.get("access_list")
     touched = _touched(ctx, cu)
-    units, findings, checklist, gaps = [], [], [], []
+    units: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    checklist: list[dict[str, Any]] = []
+    gaps: list[Gap] = []
     for i, area in touched:
         attrs = cu.attrs[i]
         code = str(attrs.get("code"))
@@ -71,12 +74,12 @@ def screen_units(ctx: Context, project: Project, ruleset: RuleSet) -> UnitResult
                 findings.append(_row_finding(row, access, cu, i, units[-1], project, ruleset))
             elif applies is None and row.verdict != "advisory":
                 names = missing_attributes(row.when, project, ruleset.catalogue)
-                gaps.append({"rule_id": _row_id(row), "code": "attribute_missing",
-                             "reason": f"准入清单({code} {row.dimension})要求核对项目的"
+                gaps.append(Gap(rule_id=_row_id(row), code="attribute_missing",
+                                reason=f"准入清单({code} {row.dimension})要求核对项目的"
                                        f"{'、'.join(names)}：{row.text}",
-                             "reason_en": "Access-list requirement needs project attribute(s): "
+                                reason_en="Access-list requirement needs project attribute(s): "
                                           + ", ".join(names),
-                             "missing": names})
+                                missing=tuple(names)))
     banned = [c for c in checklist if c["prohibitive"]]
     if banned and access is not None:
         findings.append(_unchecked_finding(banned, access))
@@ -108,24 +111,25 @@ def _basis(access: AccessList, clause: str, quote: str) -> dict[str, Any]:
             "quote_zh_hans": to_simplified(quote)}
 
 
-def _finding(rule_id: str, verdict: str, title: str, basis: dict[str, Any], message: str,
-             requirements: list[str], **where: Any) -> dict[str, Any]:
-    """A finding in the shape the engine gives a rule's (spatial.engine._finding)."""
-    return {"rule_id": rule_id, "verdict": verdict, "verdict_zh": _VERDICT_ZH[verdict],
-            "family": "access_list", "title_zh": title,
-            "title_en": "Control-unit access list requirement",
-            "basis": {k: v for k, v in basis.items() if v is not None},
-            "layer": where.get("layer"), "feature": where.get("feature"),
-            "features_hit": 1 if where.get("feature") else 0,
-            "measure": where.get("measure", {}), "triggered": True, "borderline": False,
-            "message_zh": message, "requirements_zh": requirements, "exception": None,
-            "exception_refused_zh": [], "interpretation_zh": where.get("interpretation"),
-            "industry_categories": where.get("categories", [])}
+def _finding(rule_id: str, verdict: FindingVerdict, title: str, basis: dict[str, Any],
+             message: str, requirements: list[str], *, layer: LayerRef | None = None,
+             feature: dict[str, Any] | None = None, measure: dict[str, Any] | None = None,
+             interpretation: str | None = None,
+             categories: list[dict[str, Any]] | None = None) -> Finding:
+    """An access-list finding (a rule's, spatial.engine._finding, has the same type)."""
+    return Finding(rule_id=rule_id, verdict=verdict, verdict_zh=VERDICT_ZH[verdict],
+                   family="access_list", title_zh=title,
+                   title_en="Control-unit access list requirement",
+                   basis={k: v for k, v in basis.items() if v is not None},
+                   layer=layer, feature=feature, features_hit=1 if feature else 0,
+                   measure=measure if measure is not None else {}, triggered=True,
+                   borderline=False, message_zh=message, requirements_zh=requirements,
+                   interpretation_zh=interpretation, industry_categories=categories or [])
 
 
 def _row_finding(row: Requirement, access: AccessList, cu: IndexedLayer, i: int,
-                 unit: dict[str, Any], project: Project, ruleset: RuleSet) -> dict[str, Any]:
-    verdict = row.verdict or "advisory"
+                 unit: dict[str, Any], project: Project, ruleset: RuleSet) -> Finding:
+    verdict: FindingVerdict = row.verdict or "advisory"
     assert row.when is not None
     return _finding(
         _row_id(row), verdict, f"{row.unit_code} {row.dimension}：{row.text[:40]}",
@@ -133,13 +137,13 @@ def _row_finding(row: Requirement, access: AccessList, cu: IndexedLayer, i: int,
         f"场址位于环境管控单元 {row.unit_code}({row.unit_name}，占场址 {unit['share']:.1%})。"
         f"该单元生态环境准入清单({row.dimension})：{row.text}",
         [f"落实准入清单要求：{row.text}"],
-        layer={"kind": cu.kind, "version": cu.version.version},
+        layer=LayerRef(cu.kind, cu.version.version),
         feature=cu.feature_public(i),
         measure={"overlap_m2": unit["overlap_m2"], "overlap_share": unit["share"]},
         categories=ruleset.catalogue.interpretations(row.when.industries, project.industry))
 
 
-def _unchecked_finding(banned: list[dict[str, Any]], access: AccessList) -> dict[str, Any]:
+def _unchecked_finding(banned: list[dict[str, Any]], access: AccessList) -> Finding:
     units = sorted({c["unit_code"] for c in banned})
     return _finding(
         UNCHECKED_ID, "restrict", "环境管控单元准入清单中的禁止性要求须逐条核对",

@@ -174,6 +174,7 @@ def test_list_changes_need_a_gis_admin_and_bad_files_are_4xx(api, home):
     assert upload(api, home / "ok.csv", title="").json()["code"] == "layer.title_required"
 
 
+@pytest.mark.slow
 def test_cli_lists_import_activate_history_rollback(home, tmp_path):
     """`redline lists import|activate|history|rollback` on a GBK CSV."""
     path = write_csv(tmp_path / "cli.csv", [row("禁止新建房地产开发项目", "空间布局约束",

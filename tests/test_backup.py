@@ -13,6 +13,7 @@ REQ = ScreeningRequest(site={"type": "Point", "coordinates": [106.451142, 29.618
                        radius_m=50, project={"industry": "C2614", "nature": "new"})
 
 
+@pytest.mark.slow
 def test_backup_restore_round_trip_via_cli(tmp_path, monkeypatch, capsys):
     home = tmp_path / "home"
     engine = open_engine(Settings(home=home))

@@ -21,6 +21,7 @@ from spatial.daskrun import run_dask
 from spatial.errors import RedlineError
 from spatial.jobs import JobManager
 from spatial.service import ScreeningRequest
+from spatial.verdict import read_verdict
 
 SITES = [
     {"type": "Feature", "properties": {"id": "A", "industry": "C2614"},
@@ -99,7 +100,7 @@ def _alone(engine, features, opts):
         ident, req = batch.request_for(f, opts)
         base = {"index": i, "site_id": ident["site_id"] if ident["site_id"] is not None else i}
         try:
-            out.append(batch.row_from_doc(base, engine.service.evaluate(req)))
+            out.append(batch.row_from_verdict(base, read_verdict(engine.service.evaluate(req))))
         except RedlineError as exc:
             out.append(batch.error_row(base, exc.code, exc.message_zh))
     return out
@@ -123,6 +124,7 @@ def test_bulk_rows_are_identical_to_screening_each_site_alone(engine, parcels):
     assert any(r["nearest_m"].get("嘉陵江") for r in rows)
 
 
+@pytest.mark.slow
 def test_worker_processes_and_dask_give_the_in_process_rows(engine, parcels):
     opts = batch.BatchOptions({"industry": "C2614", "nature": "new"})
     expected = batch.screen_chunk(engine.service, parcels, opts)
@@ -164,6 +166,7 @@ def _wait(client, headers, job_id, until=("done", "cancelled", "failed"), timeou
     raise AssertionError(f"job {job_id} still {st['status']}")
 
 
+@pytest.mark.slow
 def test_api_job_progress_results_and_cancel(client, engine, reviewer_headers, parcels):
     fc = {"type": "FeatureCollection", "features": parcels}
     r = client.post("/api/v1/screenings/batch", headers=reviewer_headers,
@@ -228,6 +231,7 @@ def test_api_batch_from_an_uploaded_shapefile_in_gauss_kruger(client, reviewer_h
     assert rows[0]["verdict"] == "forbid" and rows[1]["verdict"] == "pass"
 
 
+@pytest.mark.slow
 def test_an_interrupted_job_resumes_after_its_last_complete_chunk(engine, parcels):
     jobs = JobManager(engine.service, engine.settings.rules_dir, workers=1)
     opts = batch.BatchOptions({"nature": "new"})
@@ -247,6 +251,7 @@ def test_an_interrupted_job_resumes_after_its_last_complete_chunk(engine, parcel
     assert list(jobs.rows(job["id"])) == expected
 
 
+@pytest.mark.slow
 def test_cli_batch_on_dask_with_a_progress_bar(demo_home, tmp_path, monkeypatch, capsys, parcels):
     monkeypatch.setenv("REDLINE_HOME", str(demo_home))
     sites = tmp_path / "parcels.geojson"
@@ -305,8 +310,8 @@ def test_nearest_search_equals_measuring_every_feature_within_10_km(engine, parc
             continue
         ctx = Context.create(site, layers)
         # measured to the feature as drawn (a centreline with a width also reports its bank)
-        got = {e["label_zh"]: (e.get("distance_to_centreline_m", e["distance_m"]),
-                               (e.get("feature") or {}).get("index"))
+        got = {e.label_zh: (e.distance_to_centreline_m if e.distance_to_centreline_m is not None
+                            else e.distance_m, (e.feature or {}).get("index"))
                for e in nearest_constraints(ctx)}
         for label, kind, flt in CONSTRAINTS:
             lay = layers.layers[kind]

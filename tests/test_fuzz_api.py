@@ -54,6 +54,7 @@ def app(tmp_path_factory, pristine_home):
     return create_app(Settings(home=home, anonymous_rate_per_minute=0))
 
 
+@pytest.mark.slow
 def test_api_never_fails_and_matches_its_schema(app):
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: dict[str, str] = {}
@@ -110,6 +111,7 @@ def _token(app, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.slow
 def test_screening_and_batch_screen_for_every_role(app, monkeypatch):
     """The screening and batch operations, anonymously and with reviewer and gis_admin tokens:
     no 5xx, responses as documented, and generated bodies that really screen."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
@@ -48,6 +49,7 @@ def test_errors_carry_no_stack_traces_or_paths(client, demo_home):
         assert "Traceback" not in r.text and str(demo_home) not in r.text and "/tmp" not in r.text
 
 
+@pytest.mark.slow
 def test_200mb_upload_is_refused_quickly_with_bounded_memory(demo_home):
     """Streamed without a Content-Length to a real server: refused at the 20 MB limit."""
     import time

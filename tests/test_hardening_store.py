@@ -123,6 +123,7 @@ def _status_kb(pid: int, key: str) -> int:
     raise AssertionError(key)
 
 
+@pytest.mark.slow
 def test_150mb_uploads_do_not_grow_the_server(demo_home, admin_headers):
     """A real server: 150 MiB chunked with an empty Authorization header is refused before it
     is read; 150 MiB from an administrator streams to disk (refused as unreadable)."""

@@ -9,6 +9,7 @@ import time
 import geopandas as gpd
 import httpx
 import pandas as pd
+import pytest
 from shapely.geometry import box
 
 from app.settings import Settings
@@ -22,6 +23,7 @@ CLIENTS = 32
 SECONDS = 8.0
 
 
+@pytest.mark.slow
 def test_32_clients_during_activation_and_rollback(tmp_path):
     home = tmp_path / "home"
     engine = open_engine(Settings(home=home))

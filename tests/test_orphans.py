@@ -54,6 +54,7 @@ def _wait_for(predicate: Callable[[], T], timeout: float, what: str) -> T:
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_batch_workers_die_with_a_killed_service(tmp_path: Path, demo_home: Path) -> None:
     backup(LayerStore(demo_home), tmp_path / "bk")
     home = tmp_path / "home"

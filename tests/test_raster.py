@@ -113,7 +113,8 @@ def _world(*rasters: RasterLayer, geohazard: bool = False):
 def _run(rule_id: str, site, world, project: dict) -> dict:
     rule = next(r for r in RULES.rules if r.id == rule_id)
     rs = dataclasses.replace(RULES, rules=(rule,))
-    return screen(build_site(site), Project.from_dict(project, RULES.catalogue), world, rs)
+    return screen(build_site(site), Project.from_dict(project, RULES.catalogue), world,
+                  rs).as_doc()
 
 
 def test_site_entirely_on_nodata_is_indeterminate_not_pass():

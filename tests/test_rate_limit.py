@@ -94,6 +94,7 @@ def test_forwarded_for_is_ignored_by_a_real_server_unless_configured(demo_home):
         assert _codes_with_forged_addresses(url, 4) == [201, 201, 429, 429]
 
 
+@pytest.mark.slow
 def test_forwarded_for_is_ignored_by_each_worker_process(demo_home):
     with running_service(demo_home, {"REDLINE_ANONYMOUS_RATE_PER_MINUTE": "2"},
                          workers=2) as url:

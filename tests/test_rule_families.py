@@ -119,7 +119,7 @@ def _sites(rule: Rule):
 
 def _run(rule: Rule, site_m, project: Project) -> dict[str, Any]:
     site = build_site(synth.ll(site_m))
-    return screen(site, project, _world(rule), dataclasses.replace(RULESET, rules=(rule,)))
+    return screen(site, project, _world(rule), dataclasses.replace(RULESET, rules=(rule,))).as_doc()
 
 
 def _finding(doc: dict[str, Any], rule: Rule) -> dict[str, Any] | None:

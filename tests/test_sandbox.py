@@ -85,6 +85,7 @@ def test_the_crossing_count_is_exact_below_the_cap():
         > MAX_SELF_CROSSINGS
 
 
+@pytest.mark.slow
 def test_sandbox_kills_a_task_that_runs_out_of_time(demo_home):
     box = Sandbox(demo_home, Path(__file__).resolve().parents[1] / "rules")
     try:
@@ -117,6 +118,7 @@ def test_sandbox_bounds_memory(demo_home):
         box.close()
 
 
+@pytest.mark.slow
 def test_a_slow_screening_times_out_stops_and_the_service_keeps_answering(tmp_path, demo_home):
     """A valid 20 000-vertex star 30 km across takes ~25 s to screen here (a 99 000-vertex one
     took 523 s): with a 2 s limit the request gets 503 request.timeout, the worker process
@@ -153,6 +155,7 @@ def test_a_slow_screening_times_out_stops_and_the_service_keeps_answering(tmp_pa
         assert workers and not (workers & alive), "the worker that timed out still runs"
 
 
+@pytest.mark.slow
 def test_an_acknowledged_screening_survives_kill_9(tmp_path, demo_home):
     import shutil
 

@@ -12,6 +12,7 @@ import time
 
 import httpx
 import psutil
+import pytest
 
 from app.server import tcp_socket
 from tests.server import PROCESSES, free_port, listening_workers, running_service
@@ -44,6 +45,7 @@ def test_the_shared_socket_gives_connections_tcp_nodelay():
     assert seen and seen[0] != 0
 
 
+@pytest.mark.slow
 def test_two_worker_processes_answer_on_one_port(demo_home):
     with running_service(demo_home, workers=2) as url:
         workers = psutil.Process(PROCESSES[url].pid).children()
@@ -56,6 +58,7 @@ def test_two_worker_processes_answer_on_one_port(demo_home):
                 assert r.status_code == 201
 
 
+@pytest.mark.slow
 def test_each_worker_listens_on_a_socket_of_its_own_and_gets_connections(demo_home):
     """With one shared socket, the worker that wakes first takes a whole burst of connections
     (seen: all 32 of a load generator's connections on one of two workers)."""
@@ -84,6 +87,7 @@ def test_each_worker_listens_on_a_socket_of_its_own_and_gets_connections(demo_ho
                 s.close()
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_is_replaced(demo_home):
     with running_service(demo_home, workers=2) as url:
         port = int(url.rsplit(":", 1)[1])
@@ -101,6 +105,7 @@ def test_a_worker_that_dies_is_replaced(demo_home):
         assert r.status_code == 200
 
 
+@pytest.mark.slow
 def test_workers_that_keep_failing_stop_the_service(tmp_path):
     broken = tmp_path / "not-a-directory"
     broken.write_text("x")
@@ -112,6 +117,7 @@ def test_workers_that_keep_failing_stop_the_service(tmp_path):
     assert "workers keep exiting" in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_port_in_use_is_refused_with_a_clear_error(demo_home):
     with running_service(demo_home, workers=2) as url:
         port = url.rsplit(":", 1)[1]

@@ -14,6 +14,7 @@ from spatial.engine import compose, screen
 from spatial.project import Project
 from spatial.ruleset import Rule, load_ruleset
 from spatial.site import build_site
+from spatial.verdict import Finding, Gap
 from tests import synth
 
 BASE = load_ruleset(Path(__file__).resolve().parents[1] / "rules")
@@ -32,7 +33,7 @@ def run(rules: list[Rule], site_m, *layers, project: dict[str, Any] | None = Non
     proj = Project.from_dict(project if project is not None
                              else {"industry": "K7010", "nature": "new"}, BASE.catalogue)
     site = build_site(synth.ll(site_m), accuracy_m=accuracy_m)
-    return screen(site, proj, synth.layerset(synth.district_layer(), *layers), rs)
+    return screen(site, proj, synth.layerset(synth.district_layer(), *layers), rs).as_doc()
 
 
 RED = rule("red", {"predicate": "intersects", "layer": "eco_redline"})
@@ -62,14 +63,22 @@ def river(acc: float = 0.0):
 ])
 def test_compose_order(verdicts, gaps, expected):
     """forbid > restrict > pass; gaps → indeterminate unless a certain forbid applies."""
-    findings = [{"verdict": v, "borderline": False} for v in verdicts]
-    assert compose(findings, [{"code": "x"}] if gaps else []) == expected
+    findings = [_finding(v) for v in verdicts]
+    assert compose(findings, [GAP] if gaps else []) == expected
 
 
 def test_borderline_forbid_does_not_override_a_gap():
     """A forbid within data uncertainty is not certain: a gap still makes it indeterminate."""
-    assert compose([{"verdict": "forbid", "borderline": True}], [{"code": "x"}]) == "indeterminate"
-    assert compose([{"verdict": "forbid", "borderline": True}], []) == "forbid"
+    assert compose([_finding("forbid", borderline=True)], [GAP]) == "indeterminate"
+    assert compose([_finding("forbid", borderline=True)], []) == "forbid"
+
+
+GAP = Gap(rule_id="r", code="layer_missing", reason="缺", reason_en="missing")
+
+
+def _finding(verdict, borderline=False):
+    return Finding(rule_id="r", verdict=verdict, verdict_zh=verdict, family="test", title_zh="t",
+                   borderline=borderline)
 
 
 def test_overlap_reports_geodesic_area_and_share():

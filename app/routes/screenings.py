@@ -30,9 +30,10 @@ from spatial.layerset import LayerSet
 from spatial.mapview import render_map
 from spatial.project import Project
 from spatial.report import render_report
-from spatial.service import Screening, ScreeningRequest
+from spatial.service import Screening, ScreeningRequest, to_json
 from spatial.site import Site
 from spatial.staticmap import static_map_svg
+from spatial.verdict import VerdictDocument
 
 #: JSON bodies up to this size may be screened on the event loop (ScreeningService.screen_now)
 INLINE_MAX_BODY = 64 * 1024
@@ -122,18 +123,18 @@ async def _my_turn() -> None:
 
 @router.get("/{screening_id}", response_model=VerdictOut,
             summary="读取筛查结果 / Fetch a screening")
-def get_screening(screening_id: str, engine: EngineDep) -> dict[str, Any]:
+def get_screening(screening_id: str, engine: EngineDep) -> Response:
     """A stored verdict document by its id."""
-    return engine.service.get(screening_id)
+    return Response(to_json(engine.service.get(screening_id)), media_type="application/json")
 
 
 @router.get("/{screening_id}/map", response_class=HTMLResponse,
             summary="地图预览 / Map preview")
 def get_map(screening_id: str, engine: EngineDep) -> HTMLResponse:
     """An offline Leaflet map of the site, hit features, tested buffer rings and districts."""
-    doc = engine.service.get(screening_id)
+    doc = engine.service.document(screening_id)
     versions = {lay["kind"]: engine.store.get_version(lay["kind"], lay["version"])
-                for lay in doc["layers"]}
+                for lay in doc.layers}
     layers = engine.service.cache.get(versions)
     return HTMLResponse(engine.service.geos(render_map, doc, layers, asset_base="/static/vendor/leaflet",
                                    rules=engine.rules,
@@ -148,7 +149,7 @@ def get_report(screening_id: str, engine: EngineDep,
     """Printable report: site map and coordinates, verdict, findings with citations, layer
     versions with sha256 and demo flags, rule-set hash, disclaimer. ``format=pdf`` prints it
     with headless Chromium."""
-    doc = engine.service.get(screening_id)
+    doc = engine.service.document(screening_id)
     svg = engine.service.geos(static_map_svg, doc, _layers_of(engine, doc))
     html = render_report(doc, svg)
     if format == "pdf":
@@ -158,11 +159,11 @@ def get_report(screening_id: str, engine: EngineDep,
     return HTMLResponse(html)
 
 
-def _layers_of(engine: Engine, doc: dict[str, Any]) -> LayerSet | None:
+def _layers_of(engine: Engine, doc: VerdictDocument) -> LayerSet | None:
     try:
         return engine.service.cache.get({lay["kind"]: engine.store.get_version(lay["kind"],
                                                                               lay["version"])
-                                         for lay in doc["layers"]})
+                                         for lay in doc.layers})
     except NotFoundError:
         return None
 

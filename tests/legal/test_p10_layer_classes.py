@@ -95,7 +95,8 @@ def test_batch_reports_the_same_gap_as_a_single_screening():
     proj = Project.from_dict(CHEM, CAT)
     sites = [build_site(synth.ll(near_river(d))) for d in (300, 5_000)]
     for site, known in zip(sites, prefetch(sites, rules, layers), strict=True):
-        single, bulk = screen(site, proj, layers, rs), screen(site, proj, layers, rs, known)
+        single = screen(site, proj, layers, rs).as_doc()
+        bulk = screen(site, proj, layers, rs, known).as_doc()
         assert bulk["verdict"] == single["verdict"]
         assert bulk["not_evaluated"] == single["not_evaluated"]
         assert bulk["findings"] == single["findings"]

@@ -11,6 +11,7 @@ import pytest
 
 from app.cli import _table
 from spatial.report import render_report
+from spatial.verdict import read_document
 from tests.legal.world import INSIDE, OUTSIDE, RULESET, finding, run, zone
 from tests.test_rule_families import SPATIAL, _project, _run, _sites
 
@@ -56,10 +57,10 @@ def test_unverified_rule_shows_basis_to_be_checked_in_finding_report_and_cli(rul
     doc = {**_run(rule, fired, project), "id": "test", "created_at": "2026-01-01T00:00:00Z"}
     f = next(x for x in doc["findings"] if x["rule_id"] == rule.id)
     assert f["basis"]["verified"] is False
-    html = render_report(doc)
-    assert "依据待核实" in html and "依据待核实" in _table(doc)
+    html = render_report(read_document(doc))
+    assert "依据待核实" in html and "依据待核实" in _table(read_document(doc))
     if rule.interpretation_zh:
-        assert "本工具解释" in html and "本工具解释" in _table(doc)
+        assert "本工具解释" in html and "本工具解释" in _table(read_document(doc))
 
 
 def test_four_mountains_no_build_cites_the_city_plan_and_is_marked_unverified():
@@ -148,10 +149,10 @@ def test_refused_declaration_and_interpretation_are_shown_escaped_in_the_report_
               activity=["geological_survey"])
     f = next(x for x in doc["findings"] if x["exception_refused_zh"])
     doc = {**doc, "id": "t", "created_at": "2026-01-01T00:00:00Z"}
-    html = render_report(doc)
+    html = render_report(read_document(doc))
     assert "未采纳的申报" in html and f["exception_refused_zh"][0][:8] in html
     assert "<b>红线</b>" not in html
-    assert "未采纳的申报" in _table(doc)
+    assert "未采纳的申报" in _table(read_document(doc))
 
 
 @pytest.mark.parametrize(("rule_id", "kind", "value"), [
@@ -174,6 +175,6 @@ def test_unverified_raster_rules_show_basis_to_be_checked(rule_id, kind, value):
     f = next(x for x in doc["findings"] if x["rule_id"] == rule_id)
     assert f["basis"]["verified"] is False
     doc = {**doc, "id": "t", "created_at": "2026-01-01T00:00:00Z"}
-    html = render_report(doc)
+    html = render_report(read_document(doc))
     assert "依据待核实" in html and "本工具解释" in html
-    assert "依据待核实" in _table(doc) and "本工具解释" in _table(doc)
+    assert "依据待核实" in _table(read_document(doc)) and "本工具解释" in _table(read_document(doc))

@@ -73,11 +73,13 @@ def test_web_page_and_cli_use_the_simplified_field():
     js = (ROOT / "app" / "static" / "app.js").read_text(encoding="utf-8")
     assert "f.basis.quote_zh_hans || f.basis.quote" in js
     from app.cli import _table
+    from spatial.verdict import read_document
 
-    finding = {"measure": {}, "borderline": False, "verdict_zh": "限制", "rule_id": RULE_ID,
-               "title_zh": "t", "basis": {"document": "d", "clause": "c", "quote": TRAD,
-                                          "quote_zh_hans": SIMP}}
-    text = _table({"verdict_zh": "限制", "verdict": "restrict", "id": "x", "summary_zh": "",
-                   "findings": [finding], "not_evaluated": [], "rules_version": "0" * 64,
-                   "layers": []})
+    finding = {"measure": {}, "borderline": False, "verdict": "restrict", "verdict_zh": "限制",
+               "rule_id": RULE_ID, "family": "test", "title_zh": "t",
+               "basis": {"document": "d", "clause": "c", "quote": TRAD, "quote_zh_hans": SIMP}}
+    text = _table(read_document({
+        "verdict_zh": "限制", "verdict": "restrict", "id": "x", "summary_zh": "", "site": {},
+        "project": {}, "findings": [finding], "not_evaluated": [], "rules_version": "0" * 64,
+        "layers": [], "created_at": "2026-01-01T00:00:00Z"}))
     assert SIMP in text and TRAD not in text

@@ -53,7 +53,7 @@ def test_power_line_corridor_through_level2_zone():
     rs = dataclasses.replace(RULESET, rules=tuple(r for r in RULESET.rules
                                                   if r.family == "water_source"))
     doc = screen(site, Project.from_dict({"industry": "D4420", "nature": "new"}, RULESET.catalogue),
-                 synth.layerset(synth.district_layer(), L2), rs)
+                 synth.layerset(synth.district_layer(), L2), rs).as_doc()
     assert doc["verdict"] == "restrict"
 
 

@@ -4,6 +4,7 @@ scenic areas (风景名胜区条例 第二十六条、第二十七条), on tiny 
 from __future__ import annotations
 
 from spatial.report import render_report
+from spatial.verdict import read_document
 from tests.legal.world import INSIDE, OUTSIDE, finding, run, verdicts, zone
 
 
@@ -66,7 +67,7 @@ def test_hotel_in_scenic_core_is_restricted_with_interpretation_in_the_report():
               nature="new")
     f = finding(doc, "scenic-core-no-unrelated-buildings")
     assert f is not None and f["verdict"] == "restrict"
-    html = render_report({**doc, "id": "t", "created_at": "2026-01-01T00:00:00Z"})
+    html = render_report(read_document({**doc, "id": "t", "created_at": "2026-01-01T00:00:00Z"}))
     assert "本工具解释" in html and "依据待核实" in html and "违反风景名胜区规划" in html
 
 

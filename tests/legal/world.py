@@ -53,7 +53,7 @@ def run(families: list[str], site_m: BaseGeometry, *layers, district: str = "500
     rs = dataclasses.replace(RULESET, rules=rules)
     proj = Project.from_dict(project, CAT)
     return screen(build_site(synth.ll(site_m)), proj,
-                  synth.layerset(synth.district_layer(district), *layers), rs)
+                  synth.layerset(synth.district_layer(district), *layers), rs).as_doc()
 
 
 def finding(doc: dict[str, Any], rule_id: str) -> dict[str, Any] | None:
