@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 from tqdm import tqdm
 
+from app.links import with_links
 from app.settings import Settings
 from app.state import Engine, open_engine
 from spatial import batch
@@ -209,10 +210,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "batch":
         return _batch(args, engine)
     if args.command == "screen":
-        doc = engine.service.screen(_screen_request(args))
+        doc = with_links(engine.service.screen(_screen_request(args)))
         print(_table(read_document(doc)) if args.format == "table" else _json(doc))
     elif args.command == "rerun":
-        print(_json(engine.service.rerun(args.screening_id, current=args.current)))
+        out = engine.service.rerun(args.screening_id, current=args.current)
+        print(_json({**out, "original": with_links(out["original"])}))
     elif args.command == "tokens":
         _tokens(args, engine)
     elif args.command == "lists":
@@ -234,7 +236,7 @@ def _batch(args: argparse.Namespace, engine: Engine) -> int:
     project = {k: v for k, v in {"industry": args.industry, "nature": args.nature,
                                  "type": args.ptype}.items() if v}
     opts = batch.BatchOptions(project, args.crs or file_crs, args.radius_m, args.width_m)
-    where = batch.where_for(engine.service, engine.settings.rules_dir)
+    source = batch.data_source(engine.service, engine.settings.rules_dir)
     bar = tqdm(total=len(features), unit="地块", disable=args.no_progress, file=sys.stderr,
                dynamic_ncols=True, desc="批量筛查")
 
@@ -243,12 +245,12 @@ def _batch(args: argparse.Namespace, engine: Engine) -> int:
         bar.set_postfix_str(f"{rate:.0f} 个/秒")
 
     if args.engine == "dask":
-        chunks = run_dask(where, features, opts, scheduler=args.scheduler,
+        chunks = run_dask(source, features, opts, scheduler=args.scheduler,
                           workers=args.workers, progress=progress)
     elif args.workers == 1 or len(features) <= batch.CHUNK:
         chunks = ([r] for r in batch.rows(engine.service, features, opts, progress))
     else:
-        chunks = batch.run(where, features, opts, workers=args.workers, progress=progress)
+        chunks = batch.run(source, features, opts, workers=args.workers, progress=progress)
     tmp = args.out.with_name(args.out.name + ".part")
     writer = BatchWriter(tmp, "csv" if out_fmt == ".csv" else "geojson")
     try:

@@ -60,8 +60,10 @@ def tcp_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.sock
 
 def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     """Serve until interrupted. Each worker builds its own app (and indexes the layers) from
-    the same ``REDLINE_*`` environment; GEOS work is serialised within a process, so workers,
-    not threads, use the cores."""
+    ``settings`` (passed to each worker process); GEOS work is serialised within a process, so
+    workers, not threads, use the cores. Only where the platform lacks ``SO_REUSEPORT`` do the
+    workers (uvicorn's ``Multiprocess``, which takes an import string) read their settings
+    from the ``REDLINE_*`` environment instead."""
     proxy = settings.trust_forwarded_for
     if workers <= 1:
         uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=proxy)
@@ -83,7 +85,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
                          f"Cannot listen on {host}:{port}: {exc.strerror or exc}",
                          code="serve.port_in_use") from exc
     try:
-        _supervise(host, probe.getsockname()[1], workers, proxy)  # port 0: the one it was given
+        _supervise(settings, host, probe.getsockname()[1], workers)  # port 0: the one it was given
     finally:
         probe.close()
 
@@ -98,14 +100,14 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-def _worker(host: str, port: int, proxy_headers: bool = False) -> None:
+def _worker(settings: Settings, host: str, port: int) -> None:
     """One worker process: its own socket on the shared port, its own app."""
     sock = tcp_socket(host, port, reuse_port=True)
-    config = uvicorn.Config("app.main:create_app", factory=True, proxy_headers=proxy_headers)
+    config = uvicorn.Config(create_app(settings), proxy_headers=settings.trust_forwarded_for)
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def _supervise(host: str, port: int, workers: int, proxy_headers: bool = False) -> None:
+def _supervise(settings: Settings, host: str, port: int, workers: int) -> None:
     """Start the workers, restart one that dies, stop them all on SIGINT/SIGTERM."""
     ctx = mp.get_context("spawn")
     stop = failed = False
@@ -118,7 +120,7 @@ def _supervise(host: str, port: int, workers: int, proxy_headers: bool = False) 
         signal.signal(sig, on_signal)
 
     def start() -> BaseProcess:
-        proc = ctx.Process(target=_worker, args=(host, port, proxy_headers), name="redline-worker")
+        proc = ctx.Process(target=_worker, args=(settings, host, port), name="redline-worker")
         proc.start()
         return proc
 

@@ -51,7 +51,7 @@ from benchmarks.postgis import Answers, Question
 from spatial.bulk import plan
 from spatial.geodesy import degree_margin, geodesic_area, nearest_distance
 from spatial.layerset import LayerSet
-from spatial.predicates import Context, clip_near
+from spatial.screening.context import Context, clip_near
 from spatial.service import ScreeningRequest, ScreeningService
 
 PROJECT = {"industry": "C2614", "nature": "new"}

@@ -87,7 +87,7 @@ def batch_throughput(home: Path, n: int, *, workers: int = 2, seed: int = 7) -> 
     engine: Engine = open_engine(Settings(home=home), seed=False)
     feats = stressdata.parcels(n, seed=seed)["features"]
     opts = batch.BatchOptions({"nature": "new"})
-    where = batch.where_for(engine.service, engine.settings.rules_dir)
+    source = batch.data_source(engine.service, engine.settings.rules_dir)
     one = feats[:5000]
     engine.service.layers()
     batch.screen_chunk(engine.service, one[:200], opts)  # warm
@@ -105,12 +105,12 @@ def batch_throughput(home: Path, n: int, *, workers: int = 2, seed: int = 7) -> 
     verdicts: Counter[str] = Counter()
     t0 = time.perf_counter()
     pooled = []
-    for chunk in batch.run(where, feats, opts, workers=workers, progress=rate_of("pool")):
+    for chunk in batch.run(source, feats, opts, workers=workers, progress=rate_of("pool")):
         verdicts.update(batch.counts(chunk))
         pooled.extend(to_json(r) for r in chunk)
     pool_wall = time.perf_counter() - t0
     t0 = time.perf_counter()
-    dasked = [to_json(r) for chunk in run_dask(where, feats, opts, workers=workers,
+    dasked = [to_json(r) for chunk in run_dask(source, feats, opts, workers=workers,
                                                progress=rate_of("dask")) for r in chunk]
     dask_wall = time.perf_counter() - t0
     return {

@@ -26,9 +26,9 @@ from app.settings import Settings
 from app.state import open_engine
 from benchmarks import stressdata
 from spatial import batch
-from spatial import engine as engine_mod
 from spatial.bulk import prefetch
 from spatial.errors import RedlineError
+from spatial.screening import engine as engine_mod
 from spatial.service import ScreeningRequest, to_json
 
 #: projects cycled through the sites: forbidden, restricted, exempted, unknown industry

@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from spatial import engine as engine_mod
 from spatial.archive import extract_zip
 from spatial.bulk import prefetch
 from spatial.errors import InputError, RedlineError
+from spatial.screening import engine as engine_mod
 from spatial.service import ScreeningRequest, ScreeningService
 from spatial.site import Site
 from spatial.vectorfiles import main_member, read_vector, shapefile_encoding, spatial_layers
@@ -50,7 +50,7 @@ class BatchOptions:
 
 
 @dataclass(frozen=True)
-class Where:
+class DataSource:
     """Where a worker finds the data: the data directory, the rules and the pinned versions."""
 
     home: str
@@ -201,35 +201,35 @@ def features_of(fc: Any) -> list[dict[str, Any]]:
 _WORKER: dict[str, Any] = {}
 
 
-def worker_service(where: Where) -> ScreeningService:
+def worker_service(source: DataSource) -> ScreeningService:
     """This process's engine for ``where`` (built once per process and kept)."""
-    key = json.dumps(asdict(where), sort_keys=True)
+    key = json.dumps(asdict(source), sort_keys=True)
     service = _WORKER.get(key)
     if service is None:
         from spatial.ruleset import load_ruleset
         from spatial.store import LayerStore
 
-        ruleset = load_ruleset(Path(where.rules_dir))
-        if ruleset.sha256 != where.rules_sha256:
+        ruleset = load_ruleset(Path(source.rules_dir))
+        if ruleset.sha256 != source.rules_sha256:
             raise InputError("工作进程的规则集与提交方不一致", "Worker rules differ from the caller's",
                              code="batch.rules_mismatch")
         _WORKER.clear()  # another batch's layers
-        service = ScreeningService(LayerStore(Path(where.home)), ruleset)
+        service = ScreeningService(LayerStore(Path(source.home)), ruleset)
         # index once, before the first chunk; the indexed set is then kept out of the
         # collector's sight (layerset.settle_long_lived; one process: 1 046 → 1 104 sites/s)
-        service.layers(where.versions)
+        service.layers(source.versions)
         _WORKER[key] = service
     return service
 
 
-def _work(where: Where, features: list[Any], opts: BatchOptions, start: int
+def _work(source: DataSource, features: list[Any], opts: BatchOptions, start: int
           ) -> list[dict[str, Any]]:
-    return screen_chunk(worker_service(where), features, opts, start, where.versions)
+    return screen_chunk(worker_service(source), features, opts, start, source.versions)
 
 
-def warm(where: Where) -> None:
+def warm(source: DataSource) -> None:
     """Build this process's engine for ``where`` now (before timing or the first chunk)."""
-    worker_service(where)
+    worker_service(source)
 
 
 def _init_worker(parent_pid: int) -> None:
@@ -241,7 +241,7 @@ def _init_worker(parent_pid: int) -> None:
 
 
 @contextmanager
-def _pool(where: Where, workers: int) -> Iterator[ProcessPoolExecutor]:
+def _pool(source: DataSource, workers: int) -> Iterator[ProcessPoolExecutor]:
     """A process pool whose workers are all started and have indexed ``where``'s layers.
 
     Workers ask for SIGKILL when their parent dies (``childproc.die_with_parent``); on Linux
@@ -261,7 +261,7 @@ def _pool(where: Where, workers: int) -> Iterator[ProcessPoolExecutor]:
 
     def own() -> None:
         try:
-            warming.extend(pool.submit(warm, where) for _ in range(workers))
+            warming.extend(pool.submit(warm, source) for _ in range(workers))
         except BaseException as exc:  # handed to the caller below
             failed.append(exc)
         finally:
@@ -283,13 +283,13 @@ def _pool(where: Where, workers: int) -> Iterator[ProcessPoolExecutor]:
         owner.join()
 
 
-def where_for(service: ScreeningService, rules_dir: Path) -> Where:
+def data_source(service: ScreeningService, rules_dir: Path) -> DataSource:
     """Pin the currently active versions, so every chunk sees the same layers."""
     versions = {k: v for k, v in service.layers().key}
-    return Where(str(service.store.home), str(rules_dir), versions, service.ruleset.sha256)
+    return DataSource(str(service.store.home), str(rules_dir), versions, service.ruleset.sha256)
 
 
-def run(where: Where, features: list[Any], opts: BatchOptions, *, workers: int = 2,
+def run(source: DataSource, features: list[Any], opts: BatchOptions, *, workers: int = 2,
         progress: Progress | None = None, cancel: threading.Event | None = None,
         skip: int = 0, chunk: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
     """Screen ``features[skip:]`` in worker processes; yields chunks of rows in order.
@@ -298,7 +298,7 @@ def run(where: Where, features: list[Any], opts: BatchOptions, *, workers: int =
     early, without yielding further chunks, when ``cancel`` is set.
     """
     total = len(features)
-    with _pool(where, workers) as pool:  # every worker has indexed the layers: start the clock
+    with _pool(source, workers) as pool:  # every worker has indexed the layers: start the clock
         started = time.monotonic()
         pending: deque[Future[list[dict[str, Any]]]] = deque()
         starts = iter(range(skip, total, chunk))
@@ -307,7 +307,7 @@ def run(where: Where, features: list[Any], opts: BatchOptions, *, workers: int =
         def submit() -> None:
             a = next(starts, None)
             if a is not None:
-                pending.append(pool.submit(_work, where, features[a:a + chunk], opts, a))
+                pending.append(pool.submit(_work, source, features[a:a + chunk], opts, a))
 
         for _ in range(workers * 2):
             submit()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from spatial.batch import counts
-from spatial.nearest import CONSTRAINTS
+from spatial.screening.nearest import CONSTRAINTS
 from spatial.service import to_json
 
 LABELS = [label for label, _, _ in CONSTRAINTS]

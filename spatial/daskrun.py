@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from spatial.batch import CHUNK, BatchOptions, Progress, Where, screen_chunk, warm, worker_service
+from spatial.batch import CHUNK, BatchOptions, DataSource, Progress, screen_chunk, warm, worker_service
 
 
 def _anchor(feature: Any) -> shapely.Geometry | None:
@@ -34,19 +34,19 @@ def _anchor(feature: Any) -> shapely.Geometry | None:
         return None
 
 
-def _screen_partition(part: pd.DataFrame, where: Where, opts: BatchOptions) -> pd.DataFrame:
-    service = worker_service(where)
+def _screen_partition(part: pd.DataFrame, source: DataSource, opts: BatchOptions) -> pd.DataFrame:
+    service = worker_service(source)
     feats = [json.loads(raw) for raw in part["feature"]]
     idx = [int(i) for i in part["index"]]
     out = []
     for a in range(0, len(feats), CHUNK):
-        out.extend(screen_chunk(service, feats[a:a + CHUNK], opts, versions=where.versions,
+        out.extend(screen_chunk(service, feats[a:a + CHUNK], opts, versions=source.versions,
                                 indices=idx[a:a + CHUNK]))
     return pd.DataFrame({"index": [r["index"] for r in out],
                          "row": [json.dumps(r, ensure_ascii=False) for r in out]})
 
 
-def run_dask(where: Where, features: list[Any], opts: BatchOptions, *,
+def run_dask(source: DataSource, features: list[Any], opts: BatchOptions, *,
              scheduler: str | None = None, workers: int = 2, partitions: int | None = None,
              progress: Progress | None = None) -> Iterator[list[dict[str, Any]]]:
     """Screen all features on a Dask cluster (LocalCluster unless ``scheduler``); yields the
@@ -65,10 +65,10 @@ def run_dask(where: Where, features: list[Any], opts: BatchOptions, *,
                                                   processes=True, dashboard_address=None)
     try:
         with Client(scheduler or cluster) as client:
-            client.run(warm, where)  # every worker indexes the layers first
+            client.run(warm, source)  # every worker indexes the layers first
             started = time.monotonic()
             parts = ddf.drop(columns="geometry").map_partitions(
-                _screen_partition, where, opts, meta=meta).to_delayed()
+                _screen_partition, source, opts, meta=meta).to_delayed()
             futures = client.compute(parts)
             done = 0
             rows: list[dict[str, Any]] = []

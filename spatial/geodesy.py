@@ -12,6 +12,7 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import shapely
@@ -22,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 GEOD = Geod(ellps="GRS80")
 
 _EARTH_M_PER_DEG = 111_320.0
+ArrayOrFloat = TypeVar("ArrayOrFloat", float, np.ndarray)
 _POLYGON = 3  # shapely.GeometryType.POLYGON
 
 
@@ -78,7 +80,14 @@ def degree_margin(metres: float, lat: float) -> float:
 
     Longitude degrees are shortest, so the bound uses them; 1 % extra covers ellipsoid shape.
     """
-    return metres / short_degree_m(lat) * 1.01
+    return margin_deg(metres, short_degree_m(lat))
+
+
+def margin_deg(metres: ArrayOrFloat, degree_m: ArrayOrFloat) -> ArrayOrFloat:
+    """``degree_margin`` given ``short_degree_m`` of the latitude: the one formula, on numbers
+    or element-wise on arrays (a batch: every site of a chunk at once, bit for bit as one by
+    one, since the same IEEE operations run in the same order)."""
+    return metres / degree_m * 1.01
 
 
 def short_degree_m(lat: float) -> float:

@@ -85,7 +85,7 @@ class JobManager:
                ) -> dict[str, Any]:
         """Store the job (input, options, pinned versions) and queue it; returns its status."""
         job_id = secrets.token_urlsafe(12)
-        where = batch.where_for(self.service, self.rules_dir)
+        source = batch.data_source(self.service, self.rules_dir)
         folder = self.root / job_id
         folder.mkdir()
         tmp = folder / "sites.json.part"
@@ -100,12 +100,12 @@ class JobManager:
                 "options, pinned, runner) VALUES (?,?,?,?,?,?,?,?,?)",
                 (job_id, now_iso(), created_by, "queued", len(features),
                  json.dumps(batch.counts([])), json.dumps(asdict(opts), ensure_ascii=False),
-                 json.dumps(asdict(where)), _me()))
+                 json.dumps(asdict(source)), _me()))
         self._enqueue(job_id)
         return self.status(job_id)
 
     def status(self, job_id: str) -> dict[str, Any]:
-        """Progress of a job: done/total, rate, ETA, counts per verdict and links."""
+        """Progress of a job: done/total, rate, ETA and counts per verdict."""
         row = self._row(job_id)
         done, total = row["done"], row["total"]
         rate = eta = None
@@ -114,7 +114,6 @@ class JobManager:
             if elapsed > 0 and done > row["resumed_from"]:
                 rate = (done - row["resumed_from"]) / elapsed
                 eta = (total - done) / rate
-        base = f"/api/v1/screenings/batch/{job_id}"
         return {
             "id": job_id, "status": row["status"], "status_zh": STATUS_ZH[row["status"]],
             "total": total, "done": done,
@@ -125,9 +124,6 @@ class JobManager:
             "created_at": row["created_at"], "started_at": row["started_at"],
             "finished_at": row["finished_at"], "message": row["message"],
             "layers": json.loads(row["pinned"])["versions"],
-            "links": {"self": base, "cancel": f"{base}/cancel",
-                      "results_geojson": f"{base}/results?format=geojson",
-                      "results_csv": f"{base}/results?format=csv"},
         }
 
     def list(self, limit: int = 50) -> builtins.list[dict[str, Any]]:
@@ -225,7 +221,7 @@ class JobManager:
         with open(folder / "sites.json", encoding="utf-8") as fh:
             features = json.load(fh)
         opts = batch.BatchOptions(**json.loads(row["options"]))
-        where = batch.Where(**json.loads(row["pinned"]))
+        source = batch.DataSource(**json.loads(row["pinned"]))
         done_rows, counts = _complete_rows(folder / "rows.jsonl")
         with self.store.connect() as con:
             # only a job still queued starts: a cancel that came in meanwhile is kept
@@ -241,7 +237,7 @@ class JobManager:
         cancel = threading.Event()
         out = open(folder / "rows.jsonl", "ab")  # noqa: SIM115
         try:
-            for chunk in batch.run(where, features, opts, workers=self.workers, cancel=cancel,
+            for chunk in batch.run(source, features, opts, workers=self.workers, cancel=cancel,
                                    skip=done_rows):
                 out.write(b"".join(to_json(r) + b"\n" for r in chunk))
                 out.flush()

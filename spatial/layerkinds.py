@@ -108,11 +108,6 @@ KINDS: dict[str, LayerKind] = {
 }
 
 
-def get_kind(name: str) -> LayerKind:
-    """Look up a kind by name; raises KeyError for unknown kinds."""
-    return KINDS[name]
-
-
 @dataclass(frozen=True)
 class RasterKind:
     """A raster layer role (GeoTIFF/COG): its value domain and what the values mean."""

@@ -30,6 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from spatial.accesslist import KIND as ACCESS_LIST
 from spatial.accesslist import AccessList, load_rows
 from spatial.errors import LayerTamperedError
+from spatial.identity import IdentityCache
 from spatial.layerkinds import is_raster
 from spatial.store import LayerStore, LayerVersion, plain_value
 
@@ -66,7 +67,7 @@ class IndexedLayer(_Versioned):
     tree: shapely.STRtree
     coverage: BaseGeometry | None = None
     _masks: dict[str, np.ndarray] = field(default_factory=dict)
-    _by_id: dict[int, tuple[dict[str, Any], np.ndarray]] = field(default_factory=dict)
+    _by_id: IdentityCache[np.ndarray] = field(default_factory=lambda: IdentityCache(1024))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -76,16 +77,13 @@ class IndexedLayer(_Versioned):
         """Boolean array: which features match an attribute filter (cached per filter)."""
         if not flt:
             return self._all
-        by_id = self._by_id.get(id(flt))
-        if by_id is not None and by_id[0] is flt:
-            return by_id[1]  # rule filters are long-lived objects: skip the key
+        by_id = self._by_id.get(flt)
+        if by_id is not None:
+            return by_id[0]  # rule filters are long-lived objects: skip the key
         key = json.dumps(flt, sort_keys=True, ensure_ascii=False)
         cached = self._masks.get(key)
         if cached is not None:
-            if len(self._by_id) > 1024:  # throwaway filter dicts must not pile up
-                self._by_id.clear()
-            self._by_id[id(flt)] = (flt, cached)
-            return cached
+            return self._by_id.put(flt, cached)
         m = np.ones(len(self.attrs), dtype=bool)
         for attr, want in flt.items():
             allowed = want if isinstance(want, list) else [want]

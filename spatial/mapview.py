@@ -54,7 +54,7 @@ def script_json(data: Any) -> str:
 
 def render_map(doc: VerdictDocument, layers: LayerSet, *, asset_base: str,
                rules: RuleSet | None = None, tile_url: str | None = None,
-               tile_attribution: str = "", static_base: str = "/static") -> str:
+               tile_attribution: str = "", static_base: str) -> str:
     """HTML page showing the site, hit features, tested rings, districts, rivers and a legend."""
     return page(doc, map_data(doc, layers, rules=rules, tile_url=tile_url,
                               tile_attribution=tile_attribution),
@@ -82,7 +82,7 @@ def map_data(doc: VerdictDocument, layers: LayerSet, *, rules: RuleSet | None = 
 
 
 def page(doc: VerdictDocument, data: dict[str, Any], *, asset_base: str,
-         static_base: str = "/static") -> str:
+         static_base: str) -> str:
     """The preview page: markup, styles and scripts from our service, data as JSON."""
     return (
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"

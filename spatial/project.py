@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from spatial.errors import InputError
+from spatial.identity import IdentityCache
 from spatial.industries import Industry, IndustryCatalogue
 from spatial.ruleset import Activity, ActivityFit, Flag, Nature, ProjectFilter, ProjectType
 
@@ -193,19 +194,17 @@ def _any_hit(tokens: list[str], industry: Industry, catalogue: IndustryCatalogue
     return None if any(h is None for h in hits) else False
 
 
-_HITS: dict[tuple[str, str, int], tuple[IndustryCatalogue, bool | None]] = {}
+_HITS: IdentityCache[bool | None] = IdentityCache(100_000)
 
 
 def _industry_hit(token: str, industry: Industry, catalogue: IndustryCatalogue) -> bool | None:
     # The answer depends only on the token, the code and the catalogue: cached, because every
-    # rule asks it of every site of a batch (the catalogue is kept, so its id is never reused).
-    key = (token, industry.code, id(catalogue))
-    hit = _HITS.get(key)
-    if hit is None or hit[0] is not catalogue:
-        if len(_HITS) > 100_000:
-            _HITS.clear()
-        hit = _HITS[key] = (catalogue, _industry_hit_uncached(token, industry, catalogue))
-    return hit[1]
+    # rule asks it of every site of a batch.
+    hit = _HITS.get(catalogue, (token, industry.code))
+    if hit is not None:
+        return hit[0]
+    return _HITS.put(catalogue, _industry_hit_uncached(token, industry, catalogue),
+                     (token, industry.code))
 
 
 def _industry_hit_uncached(token: str, industry: Industry, catalogue: IndustryCatalogue

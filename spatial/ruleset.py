@@ -24,6 +24,7 @@ from spatial.errors import RuleFileError
 from spatial.hanzi import to_simplified
 from spatial.industries import SYNONYMS_FILE, IndustryCatalogue
 from spatial.layerkinds import KINDS, RASTER_KINDS
+from spatial.screening.predicate_specs import PARAMETERS, SPECS, PredicateName
 
 Nature = Literal["new", "expansion", "rebuild", "relocation"]
 ProjectType = Literal["project", "industrial_park", "chemical_park", "tailings_pond"]
@@ -36,8 +37,6 @@ Flag = Literal[
     "national_major", "heavy_metal_discharge", "high_noise", "vocs", "coal_boiler", "outfall",
     "coal_use", "independent_grinding", "toxic_discharge",
 ]
-PredicateName = Literal["intersects", "within_distance", "outside", "inside_district", "anywhere",
-                        "raster_share"]
 Scalar = str | int | float | bool
 FilterValue = Scalar | list[Scalar]
 
@@ -139,27 +138,13 @@ class Where(_Strict):
 
     @model_validator(mode="after")
     def _parameters_fit_predicate(self) -> Where:
-        p = self.predicate
-        needs_layer = p in ("intersects", "within_distance", "outside")
-        if needs_layer and not self.layer:
-            raise ValueError(f"predicate {p} needs `layer`")
-        if not needs_layer and self.layer and p != "raster_share":
-            raise ValueError(f"predicate {p} takes no `layer`")
-        if (p == "raster_share") != (self.raster is not None and self.condition is not None):
-            raise ValueError("`raster` and `condition` are required by, and only by, raster_share")
+        given = {p for p in PARAMETERS if getattr(self, p) not in (None, {}, [])}
+        problems = SPECS[self.predicate].problems(given)
+        if problems:
+            raise ValueError("; ".join(problems))
         if self.raster is not None and self.raster not in RASTER_KINDS:
             raise ValueError(f"unknown raster kind {self.raster!r}; known: "
                              f"{', '.join(sorted(RASTER_KINDS))}")
-        if self.min_share is not None and p != "raster_share":
-            raise ValueError("`min_share` only applies to raster_share")
-        if (p == "within_distance") != (self.distance_m is not None):
-            raise ValueError("`distance_m` is required by, and only by, within_distance")
-        if p != "intersects" and (self.min_overlap_m2 or self.min_overlap_share):
-            raise ValueError("minimum overlap only applies to intersects")
-        if (p == "inside_district") != bool(self.adcodes):
-            raise ValueError("`adcodes` is required by, and only by, inside_district")
-        if self.minus and p != "inside_district":
-            raise ValueError("`minus` only applies to inside_district")
         for ref in [LayerRef(layer=self.layer, filter=self.filter)] if self.layer else []:
             _check_layer_ref(ref)
         if self.minus:
@@ -209,17 +194,6 @@ class Rule(_Strict):
     #: a presumption such as "industrial projects discharge pollutants", a scope chosen for
     #: codes); shown to the user in every finding of the rule.
     interpretation_zh: str | None = None
-
-    def layer_kinds(self) -> set[str]:
-        """Every layer kind the rule needs to be evaluated."""
-        kinds = {self.where.layer} if self.where.layer else set()
-        if self.where.raster:
-            kinds.add(self.where.raster)
-        if self.where.predicate == "inside_district" or self.where.districts:
-            kinds.add("admin_district")
-        if self.where.minus:
-            kinds.add(self.where.minus.layer)
-        return kinds
 
 
 class _RuleFile(_Strict):

@@ -20,12 +20,12 @@ import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from spatial import engine
 from spatial.errors import ConflictError, InputError, NotFoundError
 from spatial.groupcommit import GroupCommitter
 from spatial.layerset import LayerSet, LayerSetCache
 from spatial.project import Project
 from spatial.ruleset import RuleSet
+from spatial.screening import engine
 from spatial.site import Site, build_site
 from spatial.siteformats import RawSite, parse_file, parse_object, parse_text
 from spatial.store import LayerStore, now_iso
@@ -82,12 +82,6 @@ def request_from_file(path: Path, project: dict[str, Any], *, crs: str | None = 
         site=json.loads(json.dumps(raw.geometry.__geo_interface__)), project=project,
         crs=crs or raw.crs, radius_m=radius_m, corridor_width_m=corridor_width_m,
         accuracy_m=accuracy_m, input_format=raw.format, notes=raw.warnings)
-
-
-def with_links(doc: dict[str, Any]) -> dict[str, Any]:
-    """Add the ``links`` block (paths relative to the service root)."""
-    base = f"/api/v1/screenings/{doc['id']}"
-    return {**doc, "links": {"self": base, "map": f"{base}/map", "report": f"{base}/report"}}
 
 
 class ScreeningService:
@@ -191,7 +185,7 @@ class ScreeningService:
             return fn(*args, **kwargs)
 
     def screen(self, req: ScreeningRequest) -> dict[str, Any]:
-        """Screen, store and return the verdict document with its id and links."""
+        """Screen, store and return the verdict document with its id."""
         done = self.new_screening(req)
         self.record(done).result(timeout=60)
         return done.doc
@@ -209,7 +203,7 @@ class ScreeningService:
 
     @staticmethod
     def _stamped(req: ScreeningRequest, doc: dict[str, Any]) -> Screening:
-        doc = with_links({"id": secrets.token_urlsafe(16), **doc, "created_at": now_iso()})
+        doc = {"id": secrets.token_urlsafe(16), **doc, "created_at": now_iso()}
         return Screening(req, doc, to_json(doc))
 
     def record(self, done: Screening) -> Future[None]:
@@ -222,7 +216,9 @@ class ScreeningService:
 
     def get(self, screening_id: str) -> dict[str, Any]:
         """A stored verdict document by id."""
-        return with_links(self._row(screening_id)[1])
+        doc = self._row(screening_id)[1]
+        doc.pop("links", None)  # stored by versions that kept links in the document
+        return doc
 
     def document(self, screening_id: str) -> VerdictDocument:
         """A stored verdict document by id, as its type (for the report, map and CLI)."""
@@ -240,7 +236,8 @@ class ScreeningService:
         whose finding appeared, disappeared or changed verdict.
         """
         req, doc = self._row(screening_id)
-        was = read_document(with_links(doc))
+        doc.pop("links", None)
+        was = read_document(doc)
         if not current and was.rules_version != self.ruleset.sha256:
             raise ConflictError(
                 "规则集已更新，无法按原规则复现；请使用当前规则重新筛查",
@@ -250,7 +247,7 @@ class ScreeningService:
         versions = None if current else {lay["kind"]: lay["version"] for lay in was.layers}
         new = (evaluate or self.evaluate)(ScreeningRequest(**req), versions)
         now = read_verdict(new)
-        return {"original": with_links(doc), "rerun": new,
+        return {"original": doc, "rerun": new,
                 "same_verdict": now.verdict == was.verdict,
                 "changes": finding_changes(was, now)}
 
@@ -265,8 +262,7 @@ class ScreeningService:
             doc = json.loads(result)
             out.append({"id": sid, "created_at": created, "verdict": doc["verdict"],
                         "districts": doc["site"].get("districts", []),
-                        "industry": (doc["project"].get("industry") or {}).get("code"),
-                        "links": with_links(doc)["links"]})
+                        "industry": (doc["project"].get("industry") or {}).get("code")})
         return out
 
     def impact(self, kind: str, version: str, limit: int = 500) -> dict[str, Any]:

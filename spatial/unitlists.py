@@ -23,9 +23,9 @@ from spatial.accesslist import TITLE_ZH, AccessList, Requirement
 from spatial.geodesy import geodesic_area
 from spatial.hanzi import to_simplified
 from spatial.layerset import IndexedLayer
-from spatial.predicates import Context
 from spatial.project import Project, match, missing_attributes
 from spatial.ruleset import RuleSet
+from spatial.screening.context import Context
 from spatial.verdict import VERDICT_ZH, Finding, FindingVerdict, Gap, LayerRef
 
 UNCHECKED_ID = "access-list-unchecked-prohibitions"
@@ -116,7 +116,7 @@ def _finding(rule_id: str, verdict: FindingVerdict, title: str, basis: dict[str,
              feature: dict[str, Any] | None = None, measure: dict[str, Any] | None = None,
              interpretation: str | None = None,
              categories: list[dict[str, Any]] | None = None) -> Finding:
-    """An access-list finding (a rule's, spatial.engine._finding, has the same type)."""
+    """An access-list finding (a rule's, spatial.screening.engine._finding, has the same type)."""
     return Finding(rule_id=rule_id, verdict=verdict, verdict_zh=VERDICT_ZH[verdict],
                    family="access_list", title_zh=title,
                    title_en="Control-unit access list requirement",

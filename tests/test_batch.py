@@ -16,10 +16,11 @@ import shapely
 from app.cli import main
 from benchmarks import stressdata
 from spatial import batch
-from spatial import engine as engine_mod
 from spatial.daskrun import run_dask
 from spatial.errors import RedlineError
 from spatial.jobs import JobManager
+from spatial.project import Project
+from spatial.screening import engine as engine_mod
 from spatial.service import ScreeningRequest
 from spatial.verdict import read_verdict
 
@@ -128,14 +129,14 @@ def test_bulk_rows_are_identical_to_screening_each_site_alone(engine, parcels):
 def test_worker_processes_and_dask_give_the_in_process_rows(engine, parcels):
     opts = batch.BatchOptions({"industry": "C2614", "nature": "new"})
     expected = batch.screen_chunk(engine.service, parcels, opts)
-    where = batch.where_for(engine.service, engine.settings.rules_dir)
+    source = batch.data_source(engine.service, engine.settings.rules_dir)
     seen = []
-    pooled = [r for chunk in batch.run(where, parcels, opts, workers=2, chunk=97,
+    pooled = [r for chunk in batch.run(source, parcels, opts, workers=2, chunk=97,
                                        progress=lambda d, t, rate: seen.append((d, t)))
               for r in chunk]
     assert pooled == expected
     assert seen[-1] == (len(parcels), len(parcels)) and len(seen) == -(-len(parcels) // 97)
-    dasked = [r for chunk in run_dask(where, parcels, opts, workers=2, partitions=5)
+    dasked = [r for chunk in run_dask(source, parcels, opts, workers=2, partitions=5)
               for r in chunk]
     assert dasked == expected
 
@@ -300,8 +301,8 @@ def read_sites(engine, features):
 def test_nearest_search_equals_measuring_every_feature_within_10_km(engine, parcels):
     """The widening nearest search reports what measuring every candidate would."""
     from spatial.geodesy import degree_margin, nearest_distance
-    from spatial.nearest import CONSTRAINTS, REACH_M, nearest_constraints
-    from spatial.predicates import Context, clip_near
+    from spatial.screening.context import Context, clip_near
+    from spatial.screening.nearest import CONSTRAINTS, REACH_M, nearest_constraints
 
     layers = engine.service.layers()
     checked = 0
@@ -386,7 +387,8 @@ def test_a_file_with_several_layers_is_refused_not_half_read(tmp_path):
 def test_quiet_answers_equal_evaluating(engine, parcels):
     """A rule answered without evaluating (``Predicate.quiet``: nothing near the site) gets
     exactly the outcome evaluating it would give."""
-    from spatial.predicates import REGISTRY, Context
+    from spatial.screening.context import Context
+    from spatial.screening.predicates import REGISTRY
 
     layers = engine.service.layers()
     answered = 0
@@ -411,8 +413,9 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
     the first nearest-search radius holding a matching feature; a site that could not be read
     gets nothing."""
     from spatial.bulk import prefetch
-    from spatial.nearest import CONSTRAINTS, RADII_M
-    from spatial.predicates import REGISTRY, Context
+    from spatial.screening.context import Context
+    from spatial.screening.nearest import CONSTRAINTS, RADII_M
+    from spatial.screening.predicates import REGISTRY
 
     layers = engine.service.layers()
     rules = engine.service.ruleset.rules
@@ -420,7 +423,7 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
     marked, answers, starts = 0, set(), set()
     for site, pre in zip(sites, prefetch(sites, engine.service.ruleset.rules, layers), strict=True):
         if site is None:
-            assert not pre.quiet and not pre.hits
+            assert pre is None
             continue
         alone = set()
         for r in rules:
@@ -449,7 +452,8 @@ def test_reaching_into_a_feature_is_decided_as_by_shrinking_it(engine, parcels):
     """Whether an overlap is more than the positional accuracy deep (not borderline): the
     witness shortcut gives the answer of shrinking the feature, for every parcel and every
     polygon feature it overlaps."""
-    from spatial.predicates import Context, _local_feature, _reaches_inside
+    from spatial.screening.context import Context, local_feature
+    from spatial.screening.predicates.overlap import reaches_inside
 
     layers = engine.service.layers()
     seen = []
@@ -461,7 +465,66 @@ def test_reaching_into_a_feature_is_decided_as_by_shrinking_it(engine, parcels):
                 if shapely.get_dimensions(lay.geoms[i]) != 2:
                     continue
                 shrunk = ctx.site_local.intersects(
-                    _local_feature(ctx, lay.geoms[i], acc).buffer(-acc))
-                assert _reaches_inside(ctx, lay.geoms[i], acc) == shrunk, (lay.kind, int(i))
+                    local_feature(ctx, lay.geoms[i], acc).buffer(-acc))
+                assert reaches_inside(ctx, lay.geoms[i], acc) == shrunk, (lay.kind, int(i))
                 seen.append(shrunk)
     assert len(seen) > 200 and 0 < sum(seen) < len(seen)
+
+
+def test_the_bulk_plan_holds_every_question_a_screening_asks(engine, parcels, monkeypatch):
+    """The batch's plan is derived from the predicates' declared queries (and the screening's
+    own): screening a site alone asks its footprint no question outside the plan (the nearest
+    block, not a rule, widens its own search: tests above)."""
+    from spatial.bulk import plan
+    from spatial.screening.lookup import SiteLookup
+
+    asked: set[tuple[str, float]] = set()
+    real, real_nearest = SiteLookup.hits, engine_mod.nearest_constraints
+    recording_on = [True]
+
+    def recording(self, lay, reach_m):
+        if recording_on[0]:
+            asked.add((lay.kind, float(reach_m)))
+        return real(self, lay, reach_m)
+
+    def nearest_unrecorded(ctx):
+        recording_on[0] = False
+        try:
+            return real_nearest(ctx)
+        finally:
+            recording_on[0] = True
+
+    monkeypatch.setattr(SiteLookup, "hits", recording)
+    monkeypatch.setattr(engine_mod, "nearest_constraints", nearest_unrecorded)
+    layers, ruleset = engine.service.layers(), engine.service.ruleset
+    planned = plan(ruleset.rules, layers, 0.0)
+    sites = [s for s in read_sites(engine, parcels[:200]) if s is not None]
+    projects = [Project.from_dict(p, ruleset.catalogue) for p in (
+        {"industry": "C2614", "nature": "new"}, {"nature": "new"},
+        {"industry": "K7010", "nature": "new", "type": "chemical_park"})]
+    for k, site in enumerate(sites):
+        engine_mod.screen(site, projects[k % len(projects)], layers, ruleset)
+    assert asked <= planned
+    assert len(asked & planned) > 10  # the screenings asked most of the plan
+
+
+def test_every_predicate_is_registered_with_its_declared_parameters():
+    """The registry's names are the rule language's (specs), and a rule's parameters are
+    checked against the spec of its predicate."""
+    from typing import get_args
+
+    from pydantic import ValidationError
+
+    from spatial.ruleset import Where
+    from spatial.screening.predicate_specs import SPECS, PredicateName
+    from spatial.screening.predicates import REGISTRY
+
+    assert set(REGISTRY) == set(SPECS) == set(get_args(PredicateName))
+    assert all(REGISTRY[n].spec is SPECS[n] for n in SPECS)
+    Where(predicate="within_distance", layer="river", distance_m=1000)
+    for bad, why in ((dict(predicate="within_distance", layer="river"), "needs `distance_m`"),
+                     (dict(predicate="outside", layer="river", distance_m=5), "takes no"),
+                     (dict(predicate="anywhere", layer="river"), "takes no `layer`"),
+                     (dict(predicate="inside_district"), "needs `adcodes`")):
+        with pytest.raises(ValidationError, match=why):
+            Where(**bad)

@@ -95,7 +95,7 @@ def test_nearest_pruning_slack_covers_how_far_edges_bend(lat):
     part by less than ``edge_slack_m`` anywhere in the window features are clipped to."""
 
     from spatial.geodesy import degree_margin
-    from spatial.nearest import REACH_M, edge_slack_m
+    from spatial.screening.nearest import REACH_M, edge_slack_m
 
     site = box(106.5, lat, 106.503, lat + 0.003)
     margin = degree_margin(REACH_M + 200, lat + 0.003)

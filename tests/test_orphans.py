@@ -116,8 +116,8 @@ def test_the_pool_outlives_the_thread_that_first_drove_it(engine: Any) -> None:
     sites = [{"type": "Feature", "properties": {"id": i},
               "geometry": {"type": "Point", "coordinates": [106.30 + i * 1e-3, 29.60]}}
              for i in range(60)]
-    where = batch.where_for(engine.service, engine.settings.rules_dir)
-    chunks = batch.run(where, sites, opts, workers=2, chunk=10)
+    source = batch.data_source(engine.service, engine.settings.rules_dir)
+    chunks = batch.run(source, sites, opts, workers=2, chunk=10)
     first: list[list[dict[str, Any]]] = []
     starter = threading.Thread(target=lambda: first.append(next(chunks)))
     starter.start()

@@ -19,10 +19,10 @@ from shapely.geometry import box
 from app.cli import main
 from app.main import create_app
 from app.settings import Settings
-from spatial.engine import screen
 from spatial.layerset import RasterLayer
 from spatial.project import Project
 from spatial.ruleset import load_ruleset
+from spatial.screening.engine import screen
 from spatial.site import build_site
 from spatial.store import LayerVersion, SourceMeta
 from spatial.tokens import TokenStore

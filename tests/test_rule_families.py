@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from shapely.geometry import LineString, box
 
-from spatial.engine import _declaration_refused, screen
 from spatial.layerkinds import KINDS
 from spatial.project import NATURES, Project, match, nature_matches
 from spatial.ruleset import ProjectFilter, Rule, load_ruleset
+from spatial.screening.engine import _declaration_refused, screen
 from spatial.site import build_site
 from tests import synth
 

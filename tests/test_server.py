@@ -128,3 +128,36 @@ def test_a_port_in_use_is_refused_with_a_clear_error(demo_home):
         assert proc.returncode == 2
         assert "serve.port_in_use" in proc.stderr
         assert httpx.get(f"{url}/readyz").status_code == 200  # the running one is untouched
+
+
+@pytest.mark.slow
+def test_several_workers_run_with_the_settings_serve_was_given(demo_home, tmp_path):
+    """``serve(settings, workers=2)`` hands its settings to every worker: here a 2 000-byte
+    body limit that the environment (which names another, empty data directory) does not
+    set; every worker refuses a 3 000-byte body with 413 and screens a small one."""
+    port = free_port()
+    code = ("import sys; from app.server import serve; from app.settings import Settings; "
+            f"serve(Settings(home={str(demo_home)!r}, max_body_bytes=2000, "
+            f"anonymous_rate_per_minute=0), '127.0.0.1', {port}, workers=2)")
+    env = {**os.environ, "REDLINE_HOME": str(tmp_path / "other"), "REDLINE_SEED_DEMO": "false"}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while len(listening_workers(proc.pid, port)) < 2:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.3)
+        small = {"site": {"type": "Point", "coordinates": [106.45, 29.61]},
+                 "project": {"industry": "C2614", "nature": "new"}}
+        big = {**small, "project": {**small["project"], "name": "x" * 150}}
+        big["site"] = {"type": "Feature", "geometry": small["site"],
+                       "properties": {"note": "y" * 3000}}
+        for _ in range(12):  # a new connection each time: the kernel spreads them over both
+            assert httpx.post(f"{url}/api/v1/screenings", json=big).status_code == 413
+            assert httpx.post(f"{url}/api/v1/screenings", json=small).status_code == 201
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert not (tmp_path / "other").exists()  # no worker opened the environment's directory

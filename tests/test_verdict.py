@@ -10,9 +10,9 @@ import pytest
 import shapely
 from shapely.geometry import LineString, box
 
-from spatial.engine import compose, screen
 from spatial.project import Project
 from spatial.ruleset import Rule, load_ruleset
+from spatial.screening.engine import compose, screen
 from spatial.site import build_site
 from spatial.verdict import Finding, Gap
 from tests import synth
@@ -121,14 +121,15 @@ def test_concave_site_whose_centre_is_deep_inside_but_its_overlap_is_not_is_bord
 def test_a_site_on_a_line_feature_never_reaches_into_it():
     """A line has no inside: a site vertex lying exactly on a river centreline's vertex is
     no witness (shrinking the line leaves nothing), and a corridor's witnesses are capped."""
-    from spatial.predicates import WITNESS_VERTICES, Context, _reaches_inside
+    from spatial.screening.context import WITNESS_VERTICES, Context
+    from spatial.screening.predicates.overlap import reaches_inside
 
     site = build_site(synth.ll(box(-15_050, -50, -14_950, 50)))
     vx, vy = shapely.get_coordinates(site.footprint)[0]
     line = shapely.LineString([(vx, vy - 0.05), (vx, vy), (vx + 0.05, vy)])
     world = synth.layerset(synth.district_layer())
     ctx = Context.create(site, world)
-    assert not _reaches_inside(ctx, line, 10.0)
+    assert not reaches_inside(ctx, line, 10.0)
     corridor = build_site(synth.ll(LineString([(-15_000 + 10 * k, (k % 2) * 5.0)
                                                for k in range(400)])))
     assert len(Context.create(corridor, world).witness_xy) <= WITNESS_VERTICES + 1

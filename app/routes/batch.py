@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.deps import EngineDep
+from app.links import job_links, with_job_links
 from app.schemas import ProjectIn, json_or_file_body, problem_responses
 from app.security import ReviewerDep
 from app.uploads import read_form, request_invalid, save_upload, suffix_of, upload_dir
@@ -62,26 +63,27 @@ async def create_batch(request: Request, engine: EngineDep, who: ReviewerDep,
         rows = await engine.sandboxed("batch_rows", features, opts)
         return JSONResponse({"total": len(rows), "counts": batch.counts(rows), "rows": rows})
     job = await run_in_threadpool(engine.jobs().submit, features, opts, created_by=who.name)
-    return JSONResponse(job, status_code=202, headers={"Location": job["links"]["self"]})
+    return JSONResponse(with_job_links(job), status_code=202,
+                        headers={"Location": job_links(job["id"])["self"]})
 
 
 @router.get("", summary="批量任务列表 / Batch jobs")
 def list_jobs(engine: EngineDep, who: ReviewerDep,
               limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
     """Most recent jobs first, with their progress."""
-    return engine.jobs().list(limit)
+    return [with_job_links(j) for j in engine.jobs().list(limit)]
 
 
 @router.get("/{job_id}", summary="批量任务进度 / Batch job status")
 def job_status(job_id: str, engine: EngineDep, who: ReviewerDep) -> dict[str, Any]:
     """done/total, rate (sites/s), ETA (s), counts per verdict and result links."""
-    return engine.jobs().status(job_id)
+    return with_job_links(engine.jobs().status(job_id))
 
 
 @router.post("/{job_id}/cancel", summary="取消批量任务 / Cancel a batch job")
 def cancel_job(job_id: str, engine: EngineDep, who: ReviewerDep) -> dict[str, Any]:
     """Stop a queued or running job; rows finished so far stay available."""
-    return engine.jobs().cancel(job_id)
+    return with_job_links(engine.jobs().cancel(job_id))
 
 
 @router.get("/{job_id}/results", summary="批量任务结果(GeoJSON/CSV) / Batch results",

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from app.deps import EngineDep
+from app.links import screening_links, with_links
 from app.pdf import html_to_pdf
 from app.schemas import (
     ScreeningCreate,
@@ -88,7 +89,7 @@ async def create_screening(request: Request, engine: EngineDep, who: CallerDep) 
     except TimeoutError as exc:
         raise StoreBusyError("筛查结果未能及时保存，请稍后重试", "Storing the screening timed out",
                              code="store.busy") from exc
-    return Response(done.json, status_code=201, media_type="application/json")
+    return Response(to_json(with_links(done.doc)), status_code=201, media_type="application/json")
 
 
 async def _on_thread(engine: Engine, req: ScreeningRequest, prepared: tuple[Site, Project],
@@ -125,7 +126,8 @@ async def _my_turn() -> None:
             summary="读取筛查结果 / Fetch a screening")
 def get_screening(screening_id: str, engine: EngineDep) -> Response:
     """A stored verdict document by its id."""
-    return Response(to_json(engine.service.get(screening_id)), media_type="application/json")
+    return Response(to_json(with_links(engine.service.get(screening_id))),
+                    media_type="application/json")
 
 
 @router.get("/{screening_id}/map", response_class=HTMLResponse,
@@ -136,10 +138,10 @@ def get_map(screening_id: str, engine: EngineDep) -> HTMLResponse:
     versions = {lay["kind"]: engine.store.get_version(lay["kind"], lay["version"])
                 for lay in doc.layers}
     layers = engine.service.cache.get(versions)
-    return HTMLResponse(engine.service.geos(render_map, doc, layers, asset_base="/static/vendor/leaflet",
-                                   rules=engine.rules,
-                                   tile_url=engine.settings.tile_url,
-                                   tile_attribution=engine.settings.tile_attribution))
+    return HTMLResponse(engine.service.geos(
+        render_map, doc, layers, asset_base="/static/vendor/leaflet", static_base="/static",
+        rules=engine.rules, tile_url=engine.settings.tile_url,
+        tile_attribution=engine.settings.tile_attribution))
 
 
 @router.get("/{screening_id}/report", response_class=HTMLResponse,
@@ -172,7 +174,8 @@ def _layers_of(engine: Engine, doc: VerdictDocument) -> LayerSet | None:
 def list_screenings(engine: EngineDep, who: ReviewerDep, limit: int = Query(100, ge=1, le=1000),
                     offset: int = Query(0, ge=0, le=1_000_000_000)) -> dict[str, Any]:
     """Stored screenings, newest first."""
-    return {"items": engine.service.list(limit, offset)}
+    return {"items": [{**item, "links": screening_links(item["id"])}
+                      for item in engine.service.list(limit, offset)]}
 
 
 @router.post("/{screening_id}/rerun",
@@ -187,7 +190,8 @@ def rerun(screening_id: str, engine: EngineDep, who: ReviewerDep,
         doc: dict[str, Any] = engine.sandbox().run("screen", req, versions, timeout_s=timeout)
         return doc
 
-    return engine.service.rerun(screening_id, current=current, evaluate=evaluate)
+    out = engine.service.rerun(screening_id, current=current, evaluate=evaluate)
+    return {**out, "original": with_links(out["original"])}
 
 
 def _parse_json(body: bytes) -> Any:

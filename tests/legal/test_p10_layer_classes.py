@@ -16,9 +16,9 @@ import yaml
 from shapely.geometry import LineString
 
 from spatial.bulk import prefetch
-from spatial.engine import screen
 from spatial.errors import DataError
 from spatial.project import Project
+from spatial.screening.engine import screen
 from spatial.site import build_site
 from spatial.store import LayerStore, SourceMeta
 from tests import synth

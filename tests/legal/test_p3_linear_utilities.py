@@ -9,8 +9,8 @@ import dataclasses
 import pytest
 from shapely.geometry import LineString
 
-from spatial.engine import screen
 from spatial.project import Project
+from spatial.screening.engine import screen
 from spatial.site import build_site
 from tests import synth
 from tests.legal.world import INSIDE, RULESET, finding, run, verdicts, zone

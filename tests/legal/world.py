@@ -14,9 +14,9 @@ from typing import Any
 from shapely.geometry import LineString, box
 from shapely.geometry.base import BaseGeometry
 
-from spatial.engine import screen
 from spatial.project import Project
 from spatial.ruleset import load_ruleset
+from spatial.screening.engine import screen
 from spatial.site import build_site
 from tests import synth
 

@@ -6,6 +6,7 @@ Not a rule: a developer's view of how much room a site has. Reported up to ``REA
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,8 +14,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from spatial.geodesy import degree_margin, nearest_distance
-from spatial.layerset import IndexedLayer
-from spatial.predicates import Context, clip_near
+from spatial.layerset import IndexedLayer, LayerSet
+from spatial.screening.context import CLIP_SLACK_M, Context, clip_near
 from spatial.verdict import Nearest
 
 REACH_M = 10_000.0
@@ -52,17 +53,48 @@ def edge_slack_m(site: BaseGeometry, margin_deg: float, lat: float) -> float:
 RADII_M = (250.0, 1_000.0, 4_000.0, REACH_M)
 
 
+#: ``matched(kind, radius, mask, waiting)``: per site of a chunk, whether a feature of layer
+#: ``kind`` matching ``mask`` lies within ``radius`` metres (asked for the sites ``waiting``)
+Matched = Callable[[str, float, np.ndarray, np.ndarray], np.ndarray]
+
+
+def first_radii(n_sites: int, layers: LayerSet, matched: Matched) -> dict[int, list[int | None]]:
+    """The widening search for a chunk of ``n_sites`` sites at once (spatial.bulk): per
+    ``CONSTRAINTS`` entry and site, the first radius (index into ``RADII_M``) with a matching
+    feature, or None for none within the last; a radius is asked only of the sites with no
+    match within the previous one. ``_nearest`` then begins there (``lookup.nearest_start``)."""
+    out: dict[int, list[int | None]] = {}
+    everyone = np.arange(n_sites)
+    for kind in sorted({k for _, k, _ in CONSTRAINTS if k in layers.layers}):
+        which = [c for c, (_, k, _) in enumerate(CONSTRAINTS) if k == kind]
+        masks = [layers.layers[kind].mask(CONSTRAINTS[c][2]) for c in which]
+        first = np.full((len(which), n_sites), -1)
+        waiting = everyone
+        for r, radius in enumerate(RADII_M):
+            if r > 0:  # still searching: no matching feature within the previous radius
+                waiting = waiting[(first[:, waiting] < 0).any(axis=0)]
+            if not len(waiting):
+                break
+            for row, m in zip(first, masks, strict=True):
+                now = np.zeros(n_sites, dtype=bool)
+                now[waiting] = matched(kind, radius, m, waiting)[waiting]
+                row[now & (row < 0)] = r
+        for c, radii in zip(which, first.tolist(), strict=True):
+            out[c] = [r if r >= 0 else None for r in radii]
+    return out
+
+
 def nearest_constraints(ctx: Context) -> list[Nearest]:
     """For each constraint: distance in metres (0 = touching/inside) or None beyond REACH_M."""
     out = []
     # features are measured on their part within this margin of the site
-    margin = degree_margin(REACH_M + 200, ctx.lat)
+    margin = degree_margin(REACH_M + CLIP_SLACK_M, ctx.lat)
     slack = edge_slack_m(ctx.site.footprint, margin, ctx.lat)
     for c, (label, kind, flt) in enumerate(CONSTRAINTS):
         lay = ctx.layers.layers.get(kind)
         if lay is None:
             continue
-        start = ctx.nearest_from.get(c, 0)
+        start = ctx.lookup.nearest_start(c)
         best = _nearest(ctx, lay, flt, margin, slack, start) if start is not None else None
         entry = Nearest(label_zh=label, kind=kind, distance_m=None, within_m=REACH_M,
                         accuracy_m=lay.accuracy_m)

@@ -15,13 +15,15 @@ from typing import Any
 import shapely
 
 from spatial import __version__
-from spatial.bulk import Prefetched
 from spatial.geodesy import geodesic_area
+from spatial.identity import IdentityCache
 from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
-from spatial.nearest import nearest_constraints
-from spatial.predicates import Context, MissingLayer, Outcome, evaluate, quiet
 from spatial.project import Project, activity_fits, match, missing_attributes
 from spatial.ruleset import Rule, RuleSet
+from spatial.screening.context import Context, MissingLayer
+from spatial.screening.lookup import SiteLookup
+from spatial.screening.nearest import nearest_constraints
+from spatial.screening.predicates import Outcome, evaluate, quiet
 from spatial.site import Site
 from spatial.unitlists import UnitResult, screen_units
 from spatial.verdict import (
@@ -44,27 +46,23 @@ _ATTR_ZH = {"industry": "行业代码", "nature": "建设性质",
 
 
 def screen(site: Site, project: Project, layers: LayerSet, ruleset: RuleSet,
-           known: Prefetched | None = None) -> Verdict:
+           lookup: SiteLookup | None = None) -> Verdict:
     """Screen a site: the verdict (its document, ``as_doc``, has no id, time or links yet).
 
-    ``known`` is what a batch found out about the site beforehand in bulk (spatial.bulk):
-    index hits, rules with nothing near, layer coverage; the same answers the screening
-    would get by asking one by one.
+    ``lookup`` answers the index questions about the site's footprint (spatial.screening.lookup);
+    by default they are asked as they come.
     """
     gaps: list[Gap] = []
-    inside = site if known is not None and known.inside else _inside_coverage(site, layers, gaps)
+    inside = site if lookup is not None and lookup.inside_coverage() else \
+        _inside_coverage(site, layers, gaps)
     findings: list[Finding] = []
     districts: list[dict[str, Any]] = []
     nearest: list[Nearest] = []
     units = UnitResult([], [], [], [])
     if inside is not None:
         # Rules are judged on the part of the site the dataset covers; the rest is a gap.
-        ctx = Context.create(inside, layers)
-        if known is not None and inside is site:  # what was found is about the whole site
-            ctx.hits.update(known.hits)
-            ctx.quiet_rules = known.quiet
-            ctx.covered.update(known.covered)
-            ctx.nearest_from = known.nearest_from
+        # the lookup's answers are about the whole site's footprint
+        ctx = Context.create(inside, layers, lookup if inside is site else None)
         districts = _districts(ctx)
         for rule, applies in _relevant(project, ruleset):
             fnd = _evaluate_rule(rule, applies, ctx, project, ruleset, districts, gaps)
@@ -170,7 +168,7 @@ def _districts(ctx: Context) -> list[dict[str, Any]]:
     return sorted(out, key=lambda d: -d["overlap_m2"])
 
 
-_RELEVANT: dict[tuple[Any, ...], tuple[RuleSet, tuple[tuple[Rule, bool | None], ...]]] = {}
+_RELEVANT: IdentityCache[tuple[tuple[Rule, bool | None], ...]] = IdentityCache(4096)
 
 
 def _relevant(project: Project, ruleset: RuleSet) -> tuple[tuple[Rule, bool | None], ...]:
@@ -179,16 +177,14 @@ def _relevant(project: Project, ruleset: RuleSet) -> tuple[tuple[Rule, bool | No
     object and project attributes, as a batch of parcels usually shares a handful of projects.
     Left out: rules that do not apply, and advisories whose applicability is unknown."""
     ind = project.industry
-    key = (id(ruleset), ind.code if ind else None, ind.categories if ind else None,
+    key = (ind.code if ind else None, ind.categories if ind else None,
            project.nature, project.type, project.activity, project.flags)
-    hit = _RELEVANT.get(key)
-    if hit is None or hit[0] is not ruleset:
-        if len(_RELEVANT) > 4096:
-            _RELEVANT.clear()
-        pairs = ((r, match(r.applies_to, project, ruleset.catalogue)) for r in ruleset.rules)
-        hit = _RELEVANT[key] = (ruleset, tuple(
-            (r, a) for r, a in pairs if a is True or (a is None and r.verdict != "advisory")))
-    return hit[1]
+    hit = _RELEVANT.get(ruleset, key)
+    if hit is not None:
+        return hit[0]
+    pairs = ((r, match(r.applies_to, project, ruleset.catalogue)) for r in ruleset.rules)
+    return _RELEVANT.put(ruleset, tuple(
+        (r, a) for r, a in pairs if a is True or (a is None and r.verdict != "advisory")), key)
 
 
 def rules_for(projects: Iterable[Project], ruleset: RuleSet) -> tuple[Rule, ...]:
@@ -231,7 +227,7 @@ def _evaluate_rule_held(rule: Rule, applies: bool | None, ctx: Context, project:
                         ruleset: RuleSet, districts: list[dict[str, Any]],
                         gaps: list[Gap]) -> Finding | None:
     """``_evaluate_rule`` once the rule's district scope and the layer's classes are settled."""
-    if id(rule.where) in ctx.quiet_rules:  # nothing near the site: not fired, not borderline
+    if ctx.lookup.known_quiet(rule.where):  # nothing near the site: not fired, not borderline
         lay = ctx.layers.layers[rule.where.layer or ""]
         if rule.verdict != "advisory" and not _layer_covers(ctx, lay, rule):
             gaps.append(_incomplete(rule, lay))
