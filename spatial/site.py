@@ -6,7 +6,6 @@ in a local metric frame. Limits (documented in README): 100 000 vertices, 2 000 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import numpy as np
 import orjson
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from spatial import crs as crs_mod
@@ -87,62 +86,12 @@ def polygon_json(geom: BaseGeometry) -> dict[str, Any]:
     return {"type": kind, "coordinates": coords[0] if kind == "Polygon" else coords}
 
 
-def geometry_from_json(obj: Any) -> BaseGeometry:
-    """A shapely geometry from a GeoJSON geometry, Feature or FeatureCollection (or WKT text)."""
-    if isinstance(obj, str):
-        text = obj.strip()
-        if text.startswith("{"):
-            return geometry_from_json(_json_loads(text))
-        try:
-            return shapely.from_wkt(text.split(";", 1)[1] if text.upper().startswith("SRID=")
-                                    else text)
-        except shapely.errors.GEOSException as exc:
-            raise InputError("无法解析WKT几何", f"Cannot parse WKT: {exc}",
-                             code="site.wkt_invalid") from exc
-    if obj is None:
-        raise InputError("场址几何为空(geometry 为 null)", "The site geometry is null", code="site.empty")
-    if not isinstance(obj, dict) or "type" not in obj:
-        raise InputError("场址必须是GeoJSON几何、要素或要素集合",
-                         "site must be a GeoJSON geometry, Feature or FeatureCollection",
-                         code="site.not_geojson")
-    kind = obj["type"]
-    if kind == "Feature":
-        geom = obj.get("geometry")
-        if isinstance(geom, dict) and geom.get("type") in ("Feature", "FeatureCollection"):
-            raise InputError("要素的 geometry 必须是几何对象", "A Feature's geometry must be a geometry",
-                             code="site.geojson_invalid")
-        return geometry_from_json(geom)
-    if kind == "FeatureCollection":
-        feats = obj.get("features") or []
-        if not feats or not isinstance(feats, list):
-            raise InputError("要素集合为空", "FeatureCollection has no features", code="site.empty")
-        if any(not isinstance(f, dict) or f.get("type") != "Feature" for f in feats):
-            raise InputError("要素集合中只能包含要素(Feature)", "FeatureCollection members must be Features",
-                             code="site.geojson_invalid")
-        parts = [geometry_from_json(f) for f in feats]
-        check_vertices(parts)
-        return shapely.GeometryCollection(parts) if len(parts) > 1 else parts[0]
-    try:
-        return shape(obj)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
-            shapely.errors.ShapelyError) as exc:
-        raise InputError("GeoJSON几何无效", f"Invalid GeoJSON geometry: {exc}",
-                         code="site.geojson_invalid") from exc
-
-
 def check_vertices(parts: list[BaseGeometry]) -> None:
     """Refuse inputs over the vertex limit before any expensive geometry work."""
     if sum(shapely.get_num_coordinates(p) for p in parts) > MAX_VERTICES:
         raise TooLargeError(f"场址顶点数超过上限 {MAX_VERTICES}",
                             f"The site has more than {MAX_VERTICES} vertices",
                             code="site.too_many_vertices")
-
-
-def _json_loads(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:  # incl. integers of over 4 300 digits
-        raise InputError("JSON格式错误", f"Malformed JSON: {exc}", code="site.json_invalid") from exc
 
 
 def build_site(

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from shapely.geometry import LineString, Point, Polygon
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+from shapely.geometry import LineString, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from spatial.archive import extract_zip
 from spatial.errors import InputError, TooLargeError
 from spatial.jzd import looks_like_jzd, parse_jzd
-from spatial.site import check_vertices, geometry_from_json
+from spatial.site import check_vertices
 from spatial.vectorfiles import main_member, read_vector, shapefile_encoding, spatial_layers
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -52,11 +54,10 @@ def parse_text(text: str, crs: str | None = None) -> RawSite:
     if looks_like_jzd(body):
         parsed = parse_jzd(body, crs)
         return RawSite(parsed.geometry, crs or parsed.crs, "jzd_txt", parsed.warnings)
-    m = re.match(r"^SRID=(\d+);(.*)$", body, flags=re.S | re.I)
-    if m:
-        return RawSite(_wkt(m.group(2)), f"EPSG:{m.group(1)}", "ewkt")
+    if re.match(r"^SRID=\d+;", body, flags=re.I):
+        return RawSite(*read_wkt(body), "ewkt")
     if re.match(r"^(MULTI)?(POINT|LINESTRING|POLYGON)|^GEOMETRYCOLLECTION", body, flags=re.I):
-        return RawSite(_wkt(body), None, "wkt")
+        return RawSite(*read_wkt(body), "wkt")
     return _coordinate_list(body)
 
 
@@ -137,12 +138,26 @@ def _geojson(obj: Any) -> RawSite:
         feats = obj.get("features")
         if obj.get("type") == "FeatureCollection" and isinstance(feats, list) and len(feats) > 1:
             warnings.append(f"要素集合含 {len(feats)} 个要素，已合并为一个多部件场址"
-                            "(批量筛查请使用 /api/v1/screenings/batch)")
+                            "(逐块筛查请使用批量筛查)")
         crs_member = obj.get("crs")
         if isinstance(crs_member, dict):
             declared = (crs_member.get("properties") or {}).get("name")
         _refuse_unclosed_rings(obj)
-    return RawSite(geometry_from_json(obj), declared, "geojson", warnings)
+    geom, named = geojson_geometry(obj)
+    if declared is not None and named is not None and not _same_crs(declared, named):
+        raise InputError(f"GeoJSON 的 crs 成员({declared})与 EWKT 的 SRID({named})不一致",
+                         f"The GeoJSON crs member ({declared}) and the EWKT SRID ({named}) differ",
+                         code="site.crs_conflict")
+    return RawSite(geom, declared or named, "geojson", warnings)
+
+
+def _same_crs(a: str, b: str) -> bool:
+    """Whether two CRS names mean the same CRS (a name PROJ cannot read is left to the CRS
+    check later, which reports it)."""
+    try:
+        return bool(CRS.from_user_input(a).equals(CRS.from_user_input(b)))
+    except CRSError:
+        return True
 
 
 def _refuse_unclosed_rings(obj: Any) -> None:
@@ -175,11 +190,60 @@ def _refuse_unclosed_rings(obj: Any) -> None:
                                      code="site.ring_degenerate")
 
 
-def _wkt(text: str) -> BaseGeometry:
+def read_wkt(text: str) -> tuple[BaseGeometry, str | None]:
+    """WKT, or EWKT with its ``SRID=…;`` prefix: the geometry and the CRS the prefix names."""
+    m = re.match(r"^\s*SRID=(\d+);(.*)$", text, flags=re.S | re.I)
+    body, crs = (m.group(2), f"EPSG:{m.group(1)}") if m else (text, None)
     try:
-        return shapely.from_wkt(text.strip())
+        return shapely.from_wkt(body.strip()), crs
     except shapely.errors.GEOSException as exc:
         raise InputError("无法解析WKT几何", f"Cannot parse WKT: {exc}", code="site.wkt_invalid") from exc
+
+
+def geojson_geometry(obj: Any) -> tuple[BaseGeometry, str | None]:
+    """A shapely geometry from a GeoJSON geometry, Feature or FeatureCollection (a member may
+    be WKT/EWKT text), with the CRS an EWKT member names (None: none named)."""
+    if isinstance(obj, str):
+        text = obj.strip()
+        if text.startswith("{"):
+            return geojson_geometry(_json(text))
+        return read_wkt(text)
+    if obj is None:
+        raise InputError("场址几何为空(geometry 为 null)", "The site geometry is null", code="site.empty")
+    if not isinstance(obj, dict) or "type" not in obj:
+        raise InputError("场址必须是GeoJSON几何、要素或要素集合",
+                         "site must be a GeoJSON geometry, Feature or FeatureCollection",
+                         code="site.not_geojson")
+    kind = obj["type"]
+    if kind == "Feature":
+        geom = obj.get("geometry")
+        if isinstance(geom, dict) and geom.get("type") in ("Feature", "FeatureCollection"):
+            raise InputError("要素的 geometry 必须是几何对象", "A Feature's geometry must be a geometry",
+                             code="site.geojson_invalid")
+        return geojson_geometry(geom)
+    if kind == "FeatureCollection":
+        feats = obj.get("features") or []
+        if not feats or not isinstance(feats, list):
+            raise InputError("要素集合为空", "FeatureCollection has no features", code="site.empty")
+        if any(not isinstance(f, dict) or f.get("type") != "Feature" for f in feats):
+            raise InputError("要素集合中只能包含要素(Feature)", "FeatureCollection members must be Features",
+                             code="site.geojson_invalid")
+        read = [geojson_geometry(f) for f in feats]
+        named = {c for _, c in read if c is not None}
+        if len(named) > 1 or (named and any(c is None for _, c in read)):
+            raise InputError("要素集合中各要素的坐标系(SRID)不一致",
+                             "The features of the collection name different SRIDs",
+                             code="site.crs_conflict")
+        parts = [g for g, _ in read]
+        check_vertices(parts)
+        return (shapely.GeometryCollection(parts) if len(parts) > 1 else parts[0],
+                next(iter(named), None))
+    try:
+        return shape(obj), None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
+            shapely.errors.ShapelyError) as exc:
+        raise InputError("GeoJSON几何无效", f"Invalid GeoJSON geometry: {exc}",
+                         code="site.geojson_invalid") from exc
 
 
 def _json(text: str) -> Any:

@@ -201,3 +201,30 @@ def test_heights_given_with_the_site_are_kept_in_the_verdict(engine):
         site={"type": "Polygon", "coordinates": [LL]}, project=PROJECT))
     assert len(flat["site"]["geometry"]["coordinates"][0][0]) == 2
     assert doc["verdict"] == flat["verdict"]
+
+
+def test_ewkt_as_a_features_geometry_keeps_its_srid(engine):
+    """One WKT reader: EWKT given as a Feature's geometry is read in the CRS its SRID names,
+    as EWKT text on its own is (the site lands in the same place, not off Chongqing)."""
+    x, y = Transformer.from_crs("EPSG:4490", "EPSG:4545", always_xy=True).transform(106.45, 29.61)
+    ewkt = f"SRID=4545;POINT({x:.2f} {y:.2f})"
+    project = {"industry": "C2614", "nature": "new"}
+    alone = engine.service.evaluate(ScreeningRequest(site=ewkt, project=project))
+    feature = engine.service.evaluate(ScreeningRequest(
+        site={"type": "Feature", "geometry": ewkt, "properties": {}}, project=project))
+    assert feature["site"]["input_crs"] == alone["site"]["input_crs"] == "EPSG:4545"
+    assert feature["site"]["centroid"] == alone["site"]["centroid"]
+    assert abs(alone["site"]["centroid"][0] - 106.45) < 1e-4
+    assert feature["verdict"] == alone["verdict"]
+
+
+def test_collection_members_with_different_srids_are_refused():
+    from spatial.errors import InputError
+    from spatial.siteformats import parse_object
+
+    fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": "SRID=4545;POINT(500000 3280000)"},
+        {"type": "Feature", "geometry": "SRID=4326;POINT(106.45 29.61)"}]}
+    with pytest.raises(InputError) as exc:
+        parse_object(fc)
+    assert exc.value.code == "site.crs_conflict"
