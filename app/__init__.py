@@ -1,1 +1,1 @@
-"""FastAPI service and CLI around the ``spatial`` screening engine."""
+"""FastAPI service and CLI around the ``spatial`` screening runtime."""

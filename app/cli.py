@@ -13,12 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 from tqdm import tqdm
 
 from app.links import with_links
 from app.settings import Settings
-from app.state import Engine, open_engine
+from app.state import Runtime, open_runtime
 from spatial import batch
 from spatial.accesslist import KIND as ACCESS_LIST
 from spatial.accesslist import by_dimension, import_access_list
@@ -26,13 +25,13 @@ from spatial.backup import backup, restore
 from spatial.batchio import BatchWriter
 from spatial.daskrun import run_dask
 from spatial.errors import DataError, InputError, RedlineError
-from spatial.layerkinds import KINDS, is_raster
-from spatial.layerload import LayerSource, read_layer
+from spatial.layerimport import check_declared_holds, import_layer
+from spatial.layerkinds import is_raster
+from spatial.layerload import LayerSource
 from spatial.project import ACTIVITIES, FLAGS, NATURES, TYPES
-from spatial.rasterstore import import_raster
 from spatial.ruleset import load_ruleset
 from spatial.service import ScreeningRequest, request_from_file
-from spatial.store import SourceMeta, declare_holds
+from spatial.store import SourceMeta
 from spatial.tokens import ROLES, TokenStore
 from spatial.verdict import VerdictDocument, read_document
 
@@ -65,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--crs", help="地块坐标系(默认取文件自带的坐标系，否则 WGS84/CGCS2000)")
     bt.add_argument("--radius-m", type=float)
     bt.add_argument("--width-m", type=float)
-    bt.add_argument("--engine", choices=("local", "dask"), default="local",
+    bt.add_argument("--executor", "--engine", dest="executor", choices=("local", "dask"),
+                    default="local",
                     help="local：本机工作进程(默认)；dask：经 dask-geopandas 在 Dask 上运行")
     bt.add_argument("--scheduler", help="Dask 调度器地址，如 tcp://10.0.0.5:8786(默认本机 LocalCluster)")
     bt.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -201,30 +201,30 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"已恢复到 {settings.home}：{manifest['layer_files']} 个图层文件，"
               f"{manifest['screenings']} 条筛查记录(备份于 {manifest['created_at']})")
         return 0
-    engine = open_engine(settings)
+    runtime = open_runtime(settings)
     if args.command == "backup":
-        manifest = backup(engine.store, args.dest)
+        manifest = backup(runtime.store, args.dest)
         print(f"已备份到 {args.dest}：{manifest['layer_files']} 个图层文件，"
               f"{manifest['screenings']} 条筛查记录")
         return 0
     if args.command == "batch":
-        return _batch(args, engine)
+        return _batch(args, runtime)
     if args.command == "screen":
-        doc = with_links(engine.service.screen(_screen_request(args)))
+        doc = with_links(runtime.service.screen(_screen_request(args)))
         print(_table(read_document(doc)) if args.format == "table" else _json(doc))
     elif args.command == "rerun":
-        out = engine.service.rerun(args.screening_id, current=args.current)
+        out = runtime.service.rerun(args.screening_id, current=args.current)
         print(_json({**out, "original": with_links(out["original"])}))
     elif args.command == "tokens":
-        _tokens(args, engine)
+        _tokens(args, runtime)
     elif args.command == "lists":
-        _lists(args, engine)
+        _lists(args, runtime)
     else:
-        _layers(args, engine)
+        _layers(args, runtime)
     return 0
 
 
-def _batch(args: argparse.Namespace, engine: Engine) -> int:
+def _batch(args: argparse.Namespace, runtime: Runtime) -> int:
     out_fmt = args.out.suffix.lower()
     if out_fmt not in (".geojson", ".json", ".csv"):
         raise InputError("--out 须为 .geojson 或 .csv", "--out must end in .geojson or .csv",
@@ -236,7 +236,7 @@ def _batch(args: argparse.Namespace, engine: Engine) -> int:
     project = {k: v for k, v in {"industry": args.industry, "nature": args.nature,
                                  "type": args.ptype}.items() if v}
     opts = batch.BatchOptions(project, args.crs or file_crs, args.radius_m, args.width_m)
-    source = batch.data_source(engine.service, engine.settings.rules_dir)
+    source = batch.data_source(runtime.service, runtime.settings.rules_dir)
     bar = tqdm(total=len(features), unit="地块", disable=args.no_progress, file=sys.stderr,
                dynamic_ncols=True, desc="批量筛查")
 
@@ -244,11 +244,11 @@ def _batch(args: argparse.Namespace, engine: Engine) -> int:
         bar.update(done - bar.n)
         bar.set_postfix_str(f"{rate:.0f} 个/秒")
 
-    if args.engine == "dask":
+    if args.executor == "dask":
         chunks = run_dask(source, features, opts, scheduler=args.scheduler,
                           workers=args.workers, progress=progress)
     elif args.workers == 1 or len(features) <= batch.CHUNK:
-        chunks = ([r] for r in batch.rows(engine.service, features, opts, progress))
+        chunks = ([r] for r in batch.rows(runtime.service, features, opts, progress))
     else:
         chunks = batch.run(source, features, opts, workers=args.workers, progress=progress)
     tmp = args.out.with_name(args.out.name + ".part")
@@ -268,8 +268,8 @@ def _batch(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
-def _tokens(args: argparse.Namespace, engine: Engine) -> None:
-    tokens = TokenStore(engine.store)
+def _tokens(args: argparse.Namespace, runtime: Runtime) -> None:
+    tokens = TokenStore(runtime.store)
     if args.action == "create":
         token, info = tokens.create(args.name, args.role)
         print(f"令牌(只显示这一次，请妥善保存)：\n{token}\nid {info.id}  角色 {info.role}  名称 {info.name}")
@@ -293,8 +293,8 @@ def _screen_request(args: argparse.Namespace) -> ScreeningRequest:
     )
 
 
-def _layers(args: argparse.Namespace, engine: Engine) -> None:
-    store = engine.store
+def _layers(args: argparse.Namespace, runtime: Runtime) -> None:
+    store = runtime.store
     if args.action == "list":
         active = store.active_versions()
         for kind, lv in sorted(active.items()):
@@ -308,17 +308,12 @@ def _layers(args: argparse.Namespace, engine: Engine) -> None:
                           licence=args.licence, accuracy_m=args.accuracy_m, demo=args.demo,
                           coverage_adcodes=coverage, geometry_role=args.geometry_role,
                           notes=args.notes, holds=_holds(args.kind, args.holds))
-        if is_raster(args.kind):
-            lv = import_raster(store, args.kind, args.file, meta, loaded_by=args.by,
-                               activate=args.activate)
-            print(_json(lv.public()))
-            return
-        field_map = _field_map(args.field_map)
-        gdf, notes = read_layer(LayerSource(args.file, encoding=args.encoding, table=args.table,
-                                            crs=args.crs, field_map=field_map))
+        source = LayerSource(args.file, encoding=args.encoding, table=args.table, crs=args.crs,
+                             field_map=_field_map(args.field_map))
+        lv, notes = import_layer(store, args.kind, args.file, meta, loaded_by=args.by,
+                                 activate=args.activate, source=source)
         for note in notes:
             print(f"提示：{note}", file=sys.stderr)
-        lv = store.import_frame(args.kind, gdf, meta, loaded_by=args.by, activate=args.activate)
         print(_json(lv.public()))
     elif args.action == "rollback":
         lv = store.rollback(args.kind, actor=args.by)
@@ -334,12 +329,12 @@ def _layers(args: argparse.Namespace, engine: Engine) -> None:
                   f"sha256:{lv.sha256}  {lv.meta.title}")
 
 
-def _lists(args: argparse.Namespace, engine: Engine) -> None:
+def _lists(args: argparse.Namespace, runtime: Runtime) -> None:
     """``redline lists import|activate|history|rollback``: the layer commands for the list."""
     if args.action == "import":
         meta = SourceMeta(title=args.title, publisher=args.publisher, date=args.date,
                           licence=args.licence, demo=args.demo, notes=args.notes)
-        lv = import_access_list(engine.store, args.file, meta, engine.rules.catalogue,
+        lv = import_access_list(runtime.store, args.file, meta, runtime.rules.catalogue,
                                 loaded_by=args.by, activate=args.activate,
                                 encoding=args.encoding, field_map=_field_map(args.field_map))
         for w in lv.validation.get("warnings", []):
@@ -347,7 +342,7 @@ def _lists(args: argparse.Namespace, engine: Engine) -> None:
         print(_json(lv.public()))
         return
     args.kind = ACCESS_LIST
-    _layers(args, engine)
+    _layers(args, runtime)
 
 
 def _field_map(text: str | None) -> dict[str, str]:
@@ -382,13 +377,7 @@ def _holds(kind: str, items: list[str] | None) -> dict[str, list[str]] | None:
                              f"--holds must be ATTR=V1,V2, e.g. class=mainstem (got {item!r})",
                              code="layer.holds_invalid")
         holds.setdefault(name.strip(), []).extend(values)  # import sorts and de-duplicates
-    schema = KINDS.get(kind)  # an unknown kind is refused by the import itself
-    if schema is not None:
-        errors = declare_holds(schema, gpd.GeoDataFrame(), SourceMeta(title="", holds=holds))[1]
-        if errors:
-            raise InputError("；".join(errors), "--holds names an attribute that is not a class "
-                             "attribute of the kind, or a value outside its domain",
-                             code="layer.holds_invalid")
+    check_declared_holds(kind, SourceMeta(title="", holds=holds))
     return holds
 
 

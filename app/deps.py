@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.state import Engine
+from app.state import Runtime
 
 
-async def get_engine(request: Request) -> Engine:
-    """The process-wide engine created by ``create_app`` (async: FastAPI would otherwise run
+async def get_runtime(request: Request) -> Runtime:
+    """The process-wide runtime created by ``create_app`` (async: FastAPI would otherwise run
     this one-line lookup on a worker thread for every request)."""
-    engine: Engine = request.app.state.engine
-    return engine
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
-EngineDep = Annotated[Engine, Depends(get_engine)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

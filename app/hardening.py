@@ -51,7 +51,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     limiter = RateLimiter(settings.anonymous_rate_per_minute)
 
     def token_ok(token: str) -> bool:
-        return TokenStore(app.state.engine.store).check(token) is not None
+        return TokenStore(app.state.runtime.store).check(token) is not None
 
     app.add_middleware(SecurityHeaders, limiter=limiter, csp=csp(settings),
                        tokens=ValidTokens(token_ok), trust_forwarded=settings.trust_forwarded_for)

@@ -134,7 +134,7 @@ async def _authenticate(scope: Scope, header: bytes) -> Response | None:
         return problem(401, "auth.required", "此操作需要授权令牌(Authorization: Bearer …)",
                        "This operation needs a bearer token", path)
     if scheme.lower() == "bearer" and token.strip():
-        store = scope["app"].state.engine.store
+        store = scope["app"].state.runtime.store
         try:
             info = await anyio.to_thread.run_sync(TokenStore(store).check, token.strip())
         except RedlineError as exc:  # e.g. the catalogue is busy

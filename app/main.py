@@ -14,7 +14,7 @@ from app import errors, hardening, schemas
 from app.limits import BodyLimit
 from app.routes import batch, layers, lists, meta, ogc, screenings, web
 from app.settings import REPO_ROOT, Settings
-from app.state import open_engine
+from app.state import open_runtime
 from spatial import __version__
 from spatial.mapview import script_json
 
@@ -24,7 +24,7 @@ _SWAGGER = "/static/vendor/swagger-ui"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service: validates rules and seeds the data directory before serving."""
     settings = settings or Settings()
-    engine = open_engine(settings)
+    runtime = open_runtime(settings)
     app = FastAPI(
         title="重庆生态红线与环境分区管控选址筛查 / Chongqing red-line site screening",
         version=__version__,
@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "Demo layers are illustrative, not legal boundaries.",
         docs_url=None, redoc_url=None,  # /docs is served below, offline and without inline script
     )
-    app.state.engine = engine
+    app.state.runtime = runtime
     errors.install(app)
     app.add_middleware(BodyLimit, default_bytes=settings.max_body_bytes,
                        larger={"/api/v1/layers/": settings.max_upload_bytes,
@@ -49,10 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_docs(app)
     # bodies the routes parse themselves (JSON or multipart): their schemas into /openapi.json
     schemas.install_openapi(app, schemas.ScreeningCreate, batch.BatchIn)
-    engine.service.cache.active()  # index the active layers now, not on the first request
-    engine.jobs().resume_interrupted()  # batch jobs of a crashed or restarted process
+    runtime.service.cache.active()  # index the active layers now, not on the first request
+    runtime.jobs().resume_interrupted()  # batch jobs of a crashed or restarted process
     if settings.sandbox_warm:  # start the screening sandbox's workers in the background
-        engine.sandbox().warm()
+        runtime.sandbox().warm()
     return app
 
 

@@ -8,12 +8,12 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, Request
 
-from app.deps import EngineDep
+from app.deps import RuntimeDep
 from spatial.errors import AuthError, ForbiddenError
 from spatial.tokens import TokenInfo, TokenStore
 
 
-async def caller(request: Request, engine: EngineDep) -> TokenInfo | None:
+async def caller(request: Request, runtime: RuntimeDep) -> TokenInfo | None:
     """The token record of the caller, None when anonymous; a bad token is a 401.
 
     Async, so an anonymous request costs no thread hand-off; a token is looked up in the
@@ -23,7 +23,7 @@ async def caller(request: Request, engine: EngineDep) -> TokenInfo | None:
     if not header:
         return None
     scheme, _, token = header.partition(" ")
-    info = (await anyio.to_thread.run_sync(TokenStore(engine.store).check, token.strip())
+    info = (await anyio.to_thread.run_sync(TokenStore(runtime.store).check, token.strip())
             if scheme.lower() == "bearer" else None)
     if info is None:
         raise AuthError("令牌无效或已撤销", "Invalid or revoked token", code="auth.invalid")

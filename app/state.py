@@ -1,4 +1,4 @@
-"""Builds the engine objects from settings: store (seeded on first run), rules, service."""
+"""Builds the runtime (one per process) from settings: store (seeded on first run), rules, service."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app.settings import Settings
 from spatial.accesslist import seed_access_lists
 from spatial.errors import RequestTimeout
 from spatial.jobs import JobManager
+from spatial.layerimport import seed_demo
 from spatial.ruleset import RuleSet, load_ruleset
 from spatial.sandbox import Sandbox
 from spatial.service import ScreeningService
@@ -20,8 +21,9 @@ from spatial.store import LayerStore
 
 
 @dataclass
-class Engine:
-    """Everything a request or CLI command needs, created once per process."""
+class Runtime:
+    """The running service's parts (settings, store, rules, screening service, batch jobs,
+    sandbox): everything a request or CLI command needs, created once per process."""
 
     settings: Settings
     store: LayerStore
@@ -72,12 +74,12 @@ class Engine:
         return self._jobs
 
 
-def open_engine(settings: Settings, *, seed: bool | None = None) -> Engine:
+def open_runtime(settings: Settings, *, seed: bool | None = None) -> Runtime:
     """Validate the rules, open the data directory and seed it from the demo data if empty."""
     rules = load_ruleset(settings.rules_dir)
     store = LayerStore(settings.home)
     if (settings.seed_demo if seed is None else seed) and store.is_empty():
-        store.seed_from_manifest(settings.demo_manifest)
+        seed_demo(store, settings.demo_manifest)
         seed_access_lists(store, settings.demo_manifest.parent / "access_lists.yaml",
                           rules.catalogue)
-    return Engine(settings, store, rules, ScreeningService(store, rules))
+    return Runtime(settings, store, rules, ScreeningService(store, rules))

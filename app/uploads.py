@@ -49,7 +49,7 @@ async def read_form(request: Request) -> tuple[UploadFile, dict[str, str], dict[
 
 def upload_dir(request: Request) -> Path:
     """The service's uploads directory (``Settings.upload_dir``, apart from the data)."""
-    path: Path = request.app.state.engine.uploads()
+    path: Path = request.app.state.runtime.uploads()
     return path
 
 

@@ -43,18 +43,18 @@ def profile_batch(home: Path, n: int = 2000) -> str:
     from pyinstrument import Profiler
 
     from app.settings import Settings
-    from app.state import open_engine
+    from app.state import open_runtime
     from benchmarks import stressdata
     from spatial import batch
 
-    engine = open_engine(Settings(home=home), seed=False)
+    runtime = open_runtime(Settings(home=home), seed=False)
     feats = stressdata.parcels(n, seed=99)["features"]
     opts = batch.BatchOptions({"nature": "new"})
-    batch.screen_chunk(engine.service, feats[:100], opts)
+    batch.screen_chunk(runtime.service, feats[:100], opts)
     prof = Profiler(interval=0.0005)
     prof.start()
     for a in range(0, n, batch.CHUNK):
-        batch.screen_chunk(engine.service, feats[a:a + batch.CHUNK], opts, a)
+        batch.screen_chunk(runtime.service, feats[a:a + batch.CHUNK], opts, a)
     prof.stop()
     text = prof.output_text(unicode=False, color=False, show_all=False)
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(("  _", " /_", "/ "))]
@@ -69,7 +69,7 @@ def run(quick: bool, only: set[str], previous: dict[str, Any] | None = None) -> 
     """Every measurement in one run (baselines included); with ``previous`` and ``only``, the
     sections not listed are taken from the earlier run's results."""
     from app.settings import Settings
-    from app.state import open_engine
+    from app.state import open_runtime
 
     n_stress = 10_000 if quick else stresshome.STRESS_N
     n_batch = 5_000 if quick else 100_000
@@ -95,7 +95,7 @@ def run(quick: bool, only: set[str], previous: dict[str, Any] | None = None) -> 
             load(f"single {name}")
             print(f"[{name}] single screening …", flush=True)
             out[f"single_{name}"] = inprocess.single(home, rounds=1 if quick else 3)
-        service = open_engine(Settings(home=home), seed=False).service
+        service = open_runtime(Settings(home=home), seed=False).service
         if "baselines" in only:
             load(f"baselines {name}")
             print(f"[{name}] baselines, interleaved with the engine …", flush=True)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from app.settings import Settings
-from app.state import Engine, open_engine
+from app.state import Runtime, open_runtime
 from benchmarks import stressdata
 from spatial import batch
 from spatial.daskrun import run_dask
@@ -52,26 +52,26 @@ def percentiles(ms: list[float]) -> dict[str, float]:
 
 def single(home: Path, rounds: int = 3) -> dict[str, Any]:
     """One in-process screening of a 100-vertex site (C2614, new), all layers, p50/p99."""
-    engine = open_engine(Settings(home=home), seed=False)
+    runtime = open_runtime(Settings(home=home), seed=False)
     geoms = sites_100()
     reqs = [ScreeningRequest(site=g, project={"industry": "C2614", "nature": "new"})
             for g in geoms]
     for r in reqs[:20]:
-        engine.service.evaluate(r)  # warm: frames, filter masks
+        runtime.service.evaluate(r)  # warm: frames, filter masks
     times = []
     for _ in range(rounds):
         for r in reqs:
             t0 = time.perf_counter()
-            engine.service.evaluate(r)
+            runtime.service.evaluate(r)
             times.append((time.perf_counter() - t0) * 1000)
-    verdicts = [engine.service.evaluate(r)["verdict"] for r in reqs]
+    verdicts = [runtime.service.evaluate(r)["verdict"] for r in reqs]
     out: dict[str, Any] = dict(percentiles(times))
     out["verdicts"] = {v: verdicts.count(v) for v in sorted(set(verdicts))}
     half = len(reqs) // 2  # sites_100: the first half in 沙坪坝, where every layer has data
     dense = [t for k, t in enumerate(times) if k % len(reqs) < half]
     spread = [t for k, t in enumerate(times) if k % len(reqs) >= half]
     out["dense_ratio"] = statistics.mean(dense) / statistics.mean(spread)
-    out["features"] = {k: len(lay.geoms) for k, lay in engine.service.layers().layers.items()}
+    out["features"] = {k: len(lay.geoms) for k, lay in runtime.service.layers().layers.items()}
     return out
 
 
@@ -84,15 +84,15 @@ def batch_throughput(home: Path, n: int, *, workers: int = 2, seed: int = 7) -> 
     walk millions of objects while the workers' rows arrive (measured: 4 s more CPU in the
     process that hands out the chunks), a cost no user of the service or the CLI pays.
     """
-    engine: Engine = open_engine(Settings(home=home), seed=False)
+    runtime: Runtime = open_runtime(Settings(home=home), seed=False)
     feats = stressdata.parcels(n, seed=seed)["features"]
     opts = batch.BatchOptions({"nature": "new"})
-    source = batch.data_source(engine.service, engine.settings.rules_dir)
+    source = batch.data_source(runtime.service, runtime.settings.rules_dir)
     one = feats[:5000]
-    engine.service.layers()
-    batch.screen_chunk(engine.service, one[:200], opts)  # warm
+    runtime.service.layers()
+    batch.screen_chunk(runtime.service, one[:200], opts)  # warm
     t0 = time.perf_counter()
-    rows_one = [to_json(r) for r in batch.rows(engine.service, one, opts)]
+    rows_one = [to_json(r) for r in batch.rows(runtime.service, one, opts)]
     single_rate = len(one) / (time.perf_counter() - t0)
 
     rates: dict[str, float] = {}

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from app.settings import Settings
-from app.state import open_engine
+from app.state import open_runtime
 from benchmarks import stressdata
 from spatial.store import LayerStore, SourceMeta
 
@@ -24,7 +24,7 @@ SEED = 20261121
 def demo_home() -> Path:
     """A data directory seeded from the shipped demo data."""
     home = CACHE / "demo-home"
-    open_engine(Settings(home=home))
+    open_runtime(Settings(home=home))
     return home
 
 
@@ -34,7 +34,7 @@ def stress_home(n: int = STRESS_N, seed: int = SEED, log: bool = True) -> Path:
     done = home / ".ready"
     if done.exists():
         return home
-    open_engine(Settings(home=home))
+    open_runtime(Settings(home=home))
     t0 = time.perf_counter()
     gdf = stressdata.redline(n, seed)
     t1 = time.perf_counter()

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from app.settings import Settings
-from app.state import open_engine
+from app.state import open_runtime
 from benchmarks import stressdata
 from spatial import batch
 from spatial.bulk import prefetch
 from spatial.errors import RedlineError
-from spatial.screening import engine as engine_mod
+from spatial.screening import evaluation
 from spatial.service import ScreeningRequest, to_json
 
 #: projects cycled through the sites: forbidden, restricted, exempted, unknown industry
@@ -65,7 +65,7 @@ def _parcels(n: int, seed: int) -> list[dict[str, Any]]:
 
 def run(singles: int, rows: int, out: Path) -> str:
     home = Path(tempfile.mkdtemp(prefix="redline-digest-"))
-    eng = open_engine(Settings(home=home))
+    eng = open_runtime(Settings(home=home))
     lines: list[str] = []
     tally: Counter[str] = Counter()
     t0 = time.perf_counter()
@@ -96,10 +96,10 @@ def run(singles: int, rows: int, out: Path) -> str:
             except RedlineError:
                 continue
         layers = sv.layers()
-        rules = engine_mod.rules_for([p for _, p in prepared], sv.ruleset)
+        rules = evaluation.rules_for([p for _, p in prepared], sv.ruleset)
         known = prefetch([s for s, _ in prepared], rules, layers)
         for k, ((site, project), pre) in enumerate(zip(prepared, known, strict=True)):
-            verdict = engine_mod.screen(site, project, layers, sv.ruleset, pre)
+            verdict = evaluation.screen(site, project, layers, sv.ruleset, pre)
             lines.append(f"batchdoc {a}+{k} {_digest(verdict.as_doc())}")
     t2 = time.perf_counter()
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

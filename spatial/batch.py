@@ -26,7 +26,7 @@ from typing import Any
 from spatial.archive import extract_zip
 from spatial.bulk import prefetch
 from spatial.errors import InputError, RedlineError
-from spatial.screening import engine as engine_mod
+from spatial.screening import evaluation
 from spatial.service import ScreeningRequest, ScreeningService
 from spatial.site import Site
 from spatial.vectorfiles import main_member, read_vector, shapefile_encoding, spatial_layers
@@ -111,7 +111,7 @@ def screen_chunk(service: ScreeningService, features: list[Any], opts: BatchOpti
                                        f"该地块读取出错({type(exc).__name__})，其余地块不受影响"),
                              None, None))
     # the layers' prepared geometries are shared with concurrent requests: under the lock
-    rules = engine_mod.rules_for([p[1] for p in prepared if p[1] is not None], service.ruleset)
+    rules = evaluation.rules_for([p[1] for p in prepared if p[1] is not None], service.ruleset)
     known = service.geos(prefetch, [p[2] for p in prepared], rules, layers)
     rows = []
     for (base, project, site), pre in zip(prepared, known, strict=True):
@@ -119,7 +119,7 @@ def screen_chunk(service: ScreeningService, features: list[Any], opts: BatchOpti
             rows.append(base)
             continue
         try:
-            verdict = service.geos(engine_mod.screen, site, project, layers, service.ruleset, pre)
+            verdict = service.geos(evaluation.screen, site, project, layers, service.ruleset, pre)
             rows.append(row_from_verdict(base, verdict))
         except RedlineError as exc:
             rows.append(error_row(base, exc.code, exc.message_zh))

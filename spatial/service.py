@@ -25,7 +25,7 @@ from spatial.groupcommit import GroupCommitter
 from spatial.layerset import LayerSet, LayerSetCache
 from spatial.project import Project
 from spatial.ruleset import RuleSet
-from spatial.screening import engine
+from spatial.screening import evaluation
 from spatial.site import Site, build_site
 from spatial.siteformats import RawSite, parse_file, parse_object, parse_text
 from spatial.store import LayerStore, now_iso
@@ -33,7 +33,7 @@ from spatial.verdict import VerdictDocument, finding_changes, read_document, rea
 
 T = TypeVar("T")
 
-#: sites screened on the event loop when the engine is free (``screen_now``): parcel-sized
+#: sites screened on the event loop when the geometry lock is free (``screen_now``): parcel-sized
 INLINE_MAX_VERTICES = 1_000
 INLINE_MAX_EXTENT_DEG = 0.02  # about 2 km
 #: at most this many points (each becomes a disc of 257 vertices) in a site prepared in-process
@@ -158,11 +158,11 @@ class ScreeningService:
                   ) -> dict[str, Any]:
         layers = self.layers(versions)
         with self._geos_lock:
-            return engine.screen(site, project, layers, self.ruleset).as_doc()
+            return evaluation.screen(site, project, layers, self.ruleset).as_doc()
 
     def screen_now(self, req: ScreeningRequest, site: Site, project: Project) -> Screening | None:
         """``new_screening`` of a prepared request at once on the calling thread, or None (do
-        it on a thread) when the site is large or another screening holds the engine: the
+        it on a thread) when the site is large or another screening holds the geometry lock: the
         caller is the event loop, which must never wait. A parcel-sized site takes a few
         milliseconds, less than handing it to a thread costs under load (measured at 32
         clients: 243 against 215 req/s)."""
@@ -174,7 +174,7 @@ class ScreeningService:
         if not self._geos_lock.acquire(blocking=False):
             return None
         try:
-            doc = engine.screen(site, project, layers, self.ruleset).as_doc()
+            doc = evaluation.screen(site, project, layers, self.ruleset).as_doc()
         finally:
             self._geos_lock.release()
         return self._stamped(req, doc)

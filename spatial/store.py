@@ -36,7 +36,6 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
-import yaml
 
 from spatial.errors import (
     ConflictError,
@@ -46,6 +45,7 @@ from spatial.errors import (
     StoreBusyError,
 )
 from spatial.layerkinds import KINDS, LayerKind, is_raster
+from spatial.rasterfile import content_digest
 from spatial.validation import ValidationReport, compare, validate_frame
 
 log = logging.getLogger(__name__)
@@ -352,16 +352,6 @@ class LayerStore:
 
     # -- writing -------------------------------------------------------------------------
 
-    def import_file(self, kind: str, path: Path, meta: SourceMeta, *, loaded_by: str,
-                    activate: bool = False) -> LayerVersion:
-        """Read a vector file with GDAL (first spatial layer), validate and store it."""
-        try:
-            gdf = pyogrio.read_dataframe(path)
-        except Exception as exc:  # GDAL error types vary by driver
-            raise DataError(f"无法读取图层文件：{path.name}", "Cannot read the layer file",
-                            code="layer.file_unreadable") from exc
-        return self.import_frame(kind, gdf, meta, loaded_by=loaded_by, activate=activate)
-
     def import_frame(self, kind: str, gdf: gpd.GeoDataFrame, meta: SourceMeta, *,
                      loaded_by: str, activate: bool = False) -> LayerVersion:
         """Validate, normalise and store a GeoDataFrame as a new, not yet active version.
@@ -498,27 +488,6 @@ class LayerStore:
         return [{"id": r[0], "at": r[1], "actor": r[2], "action": r[3], "kind": r[4],
                  "version": r[5], "detail": json.loads(r[6]) if r[6] else None} for r in rows]
 
-    def seed_from_manifest(self, manifest: Path, *, actor: str = "seed") -> list[LayerVersion]:
-        """Load and activate every layer listed in the shipped ``data/layers.yaml``."""
-        from spatial.rasterstore import import_raster  # rasters build on this module
-
-        entries = yaml.safe_load(manifest.read_text(encoding="utf-8"))["layers"]
-        rasters = manifest.parent / "rasters.yaml"  # written by scripts/build_demo_rasters.py
-        if rasters.exists():
-            entries += yaml.safe_load(rasters.read_text(encoding="utf-8"))["layers"]
-        out = []
-        for entry in entries:
-            fields = {k: entry[k] for k in SourceMeta.__dataclass_fields__ if k in entry}
-            meta = SourceMeta(**fields)
-            path = manifest.parent / entry["file"]
-            if is_raster(entry["kind"]):
-                out.append(import_raster(self, entry["kind"], path, meta, loaded_by=actor,
-                                         activate=True))
-            else:
-                out.append(self.import_file(entry["kind"], path, meta, loaded_by=actor,
-                                            activate=True))
-        return out
-
 
 def declare_holds(schema: LayerKind, gdf: gpd.GeoDataFrame,
                   meta: SourceMeta) -> tuple[SourceMeta, list[str]]:
@@ -601,8 +570,6 @@ def _vouch(lv: LayerVersion) -> str | None:
     None when it does not."""
     try:
         if is_raster(lv.kind):
-            from spatial.rasterstore import content_digest  # rasters build on this module
-
             return "content" if content_digest(lv.path)[0] == lv.sha256 else None
         gdf = pyogrio.read_dataframe(lv.path)
     except Exception:  # unreadable (GDAL error types vary by driver), or too large

@@ -116,7 +116,7 @@ def _finding(rule_id: str, verdict: FindingVerdict, title: str, basis: dict[str,
              feature: dict[str, Any] | None = None, measure: dict[str, Any] | None = None,
              interpretation: str | None = None,
              categories: list[dict[str, Any]] | None = None) -> Finding:
-    """An access-list finding (a rule's, spatial.screening.engine._finding, has the same type)."""
+    """An access-list finding (a rule's, spatial.screening.evaluation._finding, has the same type)."""
     return Finding(rule_id=rule_id, verdict=verdict, verdict_zh=VERDICT_ZH[verdict],
                    family="access_list", title_zh=title,
                    title_en="Control-unit access list requirement",

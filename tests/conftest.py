@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from app.state import Engine, open_engine
+from app.state import Runtime, open_runtime
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,7 @@ def pristine_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory seeded once from the demo data and never opened again: the source of
     ``fresh_home`` copies (seeding takes ~20 s; a copy well under a second)."""
     home = tmp_path_factory.mktemp("pristine") / "home"
-    open_engine(Settings(home=home))
+    open_runtime(Settings(home=home))
     return home
 
 
@@ -37,13 +37,13 @@ def fresh_home(pristine_home: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_home(pristine_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The data directory the session's shared engine and client use."""
+    """The data directory the session's shared runtime and client use."""
     return copy_home(pristine_home, tmp_path_factory.mktemp("redline-home") / "home")
 
 
 @pytest.fixture(scope="session")
-def engine(demo_home) -> Engine:
-    return open_engine(Settings(home=demo_home))
+def runtime(demo_home) -> Runtime:
+    return open_runtime(Settings(home=demo_home))
 
 
 @pytest.fixture(scope="session")
@@ -55,16 +55,16 @@ def client(demo_home) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="session")
-def admin_headers(engine) -> dict[str, str]:
+def admin_headers(runtime) -> dict[str, str]:
     from spatial.tokens import TokenStore
 
-    token, _ = TokenStore(engine.store).create("测试管理员", "gis_admin", actor="tests")
+    token, _ = TokenStore(runtime.store).create("测试管理员", "gis_admin", actor="tests")
     return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="session")
-def reviewer_headers(engine) -> dict[str, str]:
+def reviewer_headers(runtime) -> dict[str, str]:
     from spatial.tokens import TokenStore
 
-    token, _ = TokenStore(engine.store).create("测试审批员", "reviewer", actor="tests")
+    token, _ = TokenStore(runtime.store).create("测试审批员", "reviewer", actor="tests")
     return {"Authorization": f"Bearer {token}"}

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from app.main import create_app
 from app.settings import Settings
-from app.state import open_engine
+from app.state import open_runtime
 from spatial.tokens import TokenStore
 
 HEADER = ["环境管控单元编码", "单元名称", "区县", "管控单元类别", "管控维度", "管控要求",
@@ -55,7 +55,7 @@ def home(fresh_home) -> Path:
 def api(home):
     app = create_app(Settings(home=home, anonymous_rate_per_minute=0))
     with TestClient(app, raise_server_exceptions=False) as c:
-        token, _ = TokenStore(open_engine(Settings(home=home)).store).create(
+        token, _ = TokenStore(open_runtime(Settings(home=home)).store).create(
             "清单管理员", "gis_admin", actor="tests")
         c.headers["Authorization"] = f"Bearer {token}"
         yield c

@@ -123,7 +123,7 @@ def test_rules_industries_layers_health(client):
 
 
 def test_oversized_body_is_refused_with_413(client):
-    limit = client.app.state.engine.settings.max_body_bytes
+    limit = client.app.state.runtime.settings.max_body_bytes
     r = client.post("/api/v1/screenings", content=b"x" * (limit + 1),
                     headers={"content-type": "application/json"})
     assert r.status_code == 413 and r.json()["code"] == "request.too_large"
@@ -142,7 +142,7 @@ def test_chunked_body_without_length_is_accepted_and_bounded(client):
     r = client.post("/api/v1/screenings", content=iter([body[:20], body[20:]]),
                     headers={"content-type": "application/json"})
     assert r.status_code == 201
-    limit = client.app.state.engine.settings.max_body_bytes
+    limit = client.app.state.runtime.settings.max_body_bytes
     r = client.post("/api/v1/screenings", content=iter([b"x" * limit, b"y"]),
                     headers={"content-type": "application/json"})
     assert r.status_code == 413

@@ -6,7 +6,7 @@ import pytest
 
 from app.cli import main
 from app.settings import Settings
-from app.state import open_engine
+from app.state import open_runtime
 from spatial.service import ScreeningRequest
 
 REQ = ScreeningRequest(site={"type": "Point", "coordinates": [106.451142, 29.618444]},
@@ -16,8 +16,8 @@ REQ = ScreeningRequest(site={"type": "Point", "coordinates": [106.451142, 29.618
 @pytest.mark.slow
 def test_backup_restore_round_trip_via_cli(tmp_path, monkeypatch, capsys):
     home = tmp_path / "home"
-    engine = open_engine(Settings(home=home))
-    doc = engine.service.screen(REQ)
+    runtime = open_runtime(Settings(home=home))
+    doc = runtime.service.screen(REQ)
     monkeypatch.setenv("REDLINE_HOME", str(home))
     assert main(["backup", str(tmp_path / "bk")]) == 0
     assert "1 条筛查记录" in capsys.readouterr().out
@@ -27,11 +27,11 @@ def test_backup_restore_round_trip_via_cli(tmp_path, monkeypatch, capsys):
     restored = tmp_path / "elsewhere"
     monkeypatch.setenv("REDLINE_HOME", str(restored))
     assert main(["restore", str(tmp_path / "bk")]) == 0
-    again = open_engine(Settings(home=restored, seed_demo=False))
+    again = open_runtime(Settings(home=restored, seed_demo=False))
     assert again.service.get(doc["id"])["verdict"] == "forbid"
     rerun = again.service.rerun(doc["id"])
     assert rerun["same_verdict"] and rerun["changes"] == []
-    assert again.store.active_versions().keys() == engine.store.active_versions().keys()
+    assert again.store.active_versions().keys() == runtime.store.active_versions().keys()
     assert main(["restore", str(tmp_path / "bk")]) == 1  # a non-empty home needs --force
     assert main(["restore", str(tmp_path / "bk"), "--force"]) == 0
 
@@ -40,8 +40,8 @@ def test_corrupt_backup_is_refused(fresh_home, tmp_path, monkeypatch):
     from spatial.backup import backup, restore
     from spatial.errors import InputError
 
-    engine = open_engine(Settings(home=tmp_path / "home"))
-    backup(engine.store, tmp_path / "bk")
+    runtime = open_runtime(Settings(home=tmp_path / "home"))
+    backup(runtime.store, tmp_path / "bk")
     with open(tmp_path / "bk" / "catalog.sqlite", "r+b") as fh:
         fh.seek(200)
         fh.write(b"garbage")
@@ -53,8 +53,8 @@ def test_backup_with_a_damaged_layer_file_is_refused_and_home_untouched(fresh_ho
     from spatial.backup import backup, restore
     from spatial.errors import InputError
 
-    engine = open_engine(Settings(home=tmp_path / "home"))
-    backup(engine.store, tmp_path / "bk")
+    runtime = open_runtime(Settings(home=tmp_path / "home"))
+    backup(runtime.store, tmp_path / "bk")
     victim = next((tmp_path / "bk" / "layers").rglob("*.gpkg"))
     victim.write_bytes(victim.read_bytes()[:100])
     existing = tmp_path / "existing"
@@ -73,8 +73,8 @@ def test_catalogue_paths_escaping_the_directory_are_refused(fresh_home, tmp_path
     from spatial.backup import backup, restore
     from spatial.errors import InputError
 
-    engine = open_engine(Settings(home=tmp_path / "home"))
-    backup(engine.store, tmp_path / "bk")
+    runtime = open_runtime(Settings(home=tmp_path / "home"))
+    backup(runtime.store, tmp_path / "bk")
     with sqlite3.connect(tmp_path / "bk" / "catalog.sqlite") as con:
         con.execute("UPDATE layer_versions SET path = '../escape/secret.txt' WHERE kind = 'river'")
     manifest = json.loads((tmp_path / "bk" / "redline-backup.json").read_text())

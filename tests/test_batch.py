@@ -20,7 +20,7 @@ from spatial.daskrun import run_dask
 from spatial.errors import RedlineError
 from spatial.jobs import JobManager
 from spatial.project import Project
-from spatial.screening import engine as engine_mod
+from spatial.screening import evaluation
 from spatial.service import ScreeningRequest
 from spatial.verdict import read_verdict
 
@@ -36,7 +36,7 @@ SITES = [
 FC = {"type": "FeatureCollection", "features": SITES}
 
 
-def test_api_batch_rows_equal_single_screenings(client, engine, reviewer_headers):
+def test_api_batch_rows_equal_single_screenings(client, runtime, reviewer_headers):
     r = client.post("/api/v1/screenings/batch", headers=reviewer_headers, json={
         "sites": FC, "radius_m": 100, "project": {"industry": "K7010", "nature": "new"}})
     assert r.status_code == 200, r.text
@@ -44,7 +44,7 @@ def test_api_batch_rows_equal_single_screenings(client, engine, reviewer_headers
     assert body["total"] == 4 and body["counts"]["error"] == 2
     rows = {row["site_id"]: row for row in body["rows"]}
     for sid, industry in (("A", "C2614"), ("B", "K7010")):
-        alone = engine.service.evaluate(ScreeningRequest(
+        alone = runtime.service.evaluate(ScreeningRequest(
             site=next(s for s in SITES if s["properties"]["id"] == sid)["geometry"],
             radius_m=100, project={"industry": industry, "nature": "new"}))
         assert rows[sid]["verdict"] == alone["verdict"]
@@ -94,14 +94,14 @@ def test_cli_batch_writes_csv_and_geojson_with_progress(demo_home, tmp_path, mon
 SHAPINGBA = ("500106",)
 
 
-def _alone(engine, features, opts):
+def _alone(runtime, features, opts):
     """Rows as screening each site alone through the single-screening entry point."""
     out = []
     for i, f in enumerate(features):
         ident, req = batch.request_for(f, opts)
         base = {"index": i, "site_id": ident["site_id"] if ident["site_id"] is not None else i}
         try:
-            out.append(batch.row_from_verdict(base, read_verdict(engine.service.evaluate(req))))
+            out.append(batch.row_from_verdict(base, read_verdict(runtime.service.evaluate(req))))
         except RedlineError as exc:
             out.append(batch.error_row(base, exc.code, exc.message_zh))
     return out
@@ -115,10 +115,10 @@ def parcels():
     return near + far
 
 
-def test_bulk_rows_are_identical_to_screening_each_site_alone(engine, parcels):
+def test_bulk_rows_are_identical_to_screening_each_site_alone(runtime, parcels):
     opts = batch.BatchOptions({"nature": "new"}, radius_m=80)
-    rows = batch.screen_chunk(engine.service, parcels, opts)
-    assert rows == _alone(engine, parcels, opts)
+    rows = batch.screen_chunk(runtime.service, parcels, opts)
+    assert rows == _alone(runtime, parcels, opts)
     c = batch.counts(rows)
     # the fixture must exercise every outcome, or the equality above proves little
     assert c["forbid"] > 10 and c["restrict"] > 10 and c["indeterminate"] > 10 and c["error"] > 3
@@ -126,10 +126,10 @@ def test_bulk_rows_are_identical_to_screening_each_site_alone(engine, parcels):
 
 
 @pytest.mark.slow
-def test_worker_processes_and_dask_give_the_in_process_rows(engine, parcels):
+def test_worker_processes_and_dask_give_the_in_process_rows(runtime, parcels):
     opts = batch.BatchOptions({"industry": "C2614", "nature": "new"})
-    expected = batch.screen_chunk(engine.service, parcels, opts)
-    source = batch.data_source(engine.service, engine.settings.rules_dir)
+    expected = batch.screen_chunk(runtime.service, parcels, opts)
+    source = batch.data_source(runtime.service, runtime.settings.rules_dir)
     seen = []
     pooled = [r for chunk in batch.run(source, parcels, opts, workers=2, chunk=97,
                                        progress=lambda d, t, rate: seen.append((d, t)))
@@ -141,8 +141,8 @@ def test_worker_processes_and_dask_give_the_in_process_rows(engine, parcels):
     assert dasked == expected
 
 
-def test_a_failing_site_gets_an_error_row_and_the_batch_goes_on(engine, parcels, monkeypatch):
-    real = engine_mod.screen
+def test_a_failing_site_gets_an_error_row_and_the_batch_goes_on(runtime, parcels, monkeypatch):
+    real = evaluation.screen
 
     def flaky(site, *args, **kwargs):
         if abs(site.footprint.centroid.x - bad_x) < 1e-9:
@@ -151,8 +151,8 @@ def test_a_failing_site_gets_an_error_row_and_the_batch_goes_on(engine, parcels,
 
     good = [f for f in parcels[:20] if f["geometry"]["type"] == "Point"]
     bad_x = good[1]["geometry"]["coordinates"][0]
-    monkeypatch.setattr(engine_mod, "screen", flaky)
-    rows = batch.screen_chunk(engine.service, good, batch.BatchOptions({}))
+    monkeypatch.setattr(evaluation, "screen", flaky)
+    rows = batch.screen_chunk(runtime.service, good, batch.BatchOptions({}))
     assert [r["verdict"] == "error" for r in rows] == [i == 1 for i in range(len(good))]
     assert rows[1]["error_code"] == "internal.site_failed" and "boom" not in rows[1]["error"]
 
@@ -168,7 +168,7 @@ def _wait(client, headers, job_id, until=("done", "cancelled", "failed"), timeou
 
 
 @pytest.mark.slow
-def test_api_job_progress_results_and_cancel(client, engine, reviewer_headers, parcels):
+def test_api_job_progress_results_and_cancel(client, runtime, reviewer_headers, parcels):
     fc = {"type": "FeatureCollection", "features": parcels}
     r = client.post("/api/v1/screenings/batch", headers=reviewer_headers,
                     json={"sites": fc, "project": {"industry": "C3011", "nature": "new"}})
@@ -178,7 +178,7 @@ def test_api_job_progress_results_and_cancel(client, engine, reviewer_headers, p
     st = _wait(client, reviewer_headers, job["id"])
     assert st["status"] == "done" and st["done"] == st["total"] == len(parcels)
     assert sum(st["counts"].values()) == len(parcels) and st["eta_s"] is None
-    expected = batch.screen_chunk(engine.service, parcels,
+    expected = batch.screen_chunk(runtime.service, parcels,
                                   batch.BatchOptions({"industry": "C3011", "nature": "new"}))
     gj = client.get(job["links"]["results_geojson"], headers=reviewer_headers)
     assert gj.status_code == 200 and gj.headers["redline-complete"] == "true"
@@ -233,17 +233,17 @@ def test_api_batch_from_an_uploaded_shapefile_in_gauss_kruger(client, reviewer_h
 
 
 @pytest.mark.slow
-def test_an_interrupted_job_resumes_after_its_last_complete_chunk(engine, parcels):
-    jobs = JobManager(engine.service, engine.settings.rules_dir, workers=1)
+def test_an_interrupted_job_resumes_after_its_last_complete_chunk(runtime, parcels):
+    jobs = JobManager(runtime.service, runtime.settings.rules_dir, workers=1)
     opts = batch.BatchOptions({"nature": "new"})
-    expected = batch.screen_chunk(engine.service, parcels, opts)
+    expected = batch.screen_chunk(runtime.service, parcels, opts)
     # a job whose process died after writing 250 rows and half of the 251st
     job = jobs.submit(parcels, opts, created_by="test")
     jobs.wait(job["id"])
     path = jobs.root / job["id"] / "rows.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text("".join(lines[:250]) + lines[250][:40], encoding="utf-8")
-    with engine.store.connect() as con:
+    with runtime.store.connect() as con:
         con.execute("UPDATE batch_jobs SET status='running', done=250, runner=? WHERE id=?",
                     (f"{socket.gethostname()}:999999999:dead", job["id"]))
     assert jobs.resume_interrupted() == [job["id"]]
@@ -262,7 +262,7 @@ def test_cli_batch_on_dask_with_a_progress_bar(demo_home, tmp_path, monkeypatch,
     assert main(["batch", str(sites), "--industry", "C2614", "--out", str(local),
                  "--workers", "2"]) == 0
     assert main(["batch", str(sites), "--industry", "C2614", "--out", str(dask_out),
-                 "--engine", "dask", "--workers", "2"]) == 0
+                 "--executor", "dask", "--workers", "2"]) == 0
     err = capsys.readouterr().err
     assert "300/300" in err and "批量筛查" in err
     assert local.read_bytes() == dask_out.read_bytes()
@@ -287,26 +287,26 @@ def test_stress_generator_is_seeded_valid_and_realistic():
     assert p1 == stressdata.parcels(300, seed=9) and len(p1["features"]) == 300
 
 
-def read_sites(engine, features):
+def read_sites(runtime, features):
     """Each feature's screenable site, as a batch reads it; None for one it refuses."""
     out = []
     for f in features:
         try:
-            out.append(engine.service.prepare(batch.request_for(f, batch.BatchOptions({}))[1])[0])
+            out.append(runtime.service.prepare(batch.request_for(f, batch.BatchOptions({}))[1])[0])
         except RedlineError:
             out.append(None)
     return out
 
 
-def test_nearest_search_equals_measuring_every_feature_within_10_km(engine, parcels):
+def test_nearest_search_equals_measuring_every_feature_within_10_km(runtime, parcels):
     """The widening nearest search reports what measuring every candidate would."""
     from spatial.geodesy import degree_margin, nearest_distance
     from spatial.screening.context import Context, clip_near
     from spatial.screening.nearest import CONSTRAINTS, REACH_M, nearest_constraints
 
-    layers = engine.service.layers()
+    layers = runtime.service.layers()
     checked = 0
-    for f, site in zip(parcels[:150], read_sites(engine, parcels[:150]), strict=True):
+    for f, site in zip(parcels[:150], read_sites(runtime, parcels[:150]), strict=True):
         if site is None:
             continue
         ctx = Context.create(site, layers)
@@ -384,18 +384,18 @@ def test_a_file_with_several_layers_is_refused_not_half_read(tmp_path):
     assert exc.value.code == "batch.multiple_layers"
 
 
-def test_quiet_answers_equal_evaluating(engine, parcels):
+def test_quiet_answers_equal_evaluating(runtime, parcels):
     """A rule answered without evaluating (``Predicate.quiet``: nothing near the site) gets
     exactly the outcome evaluating it would give."""
     from spatial.screening.context import Context
     from spatial.screening.predicates import REGISTRY
 
-    layers = engine.service.layers()
+    layers = runtime.service.layers()
     answered = 0
-    for f, site in zip(parcels[:300], read_sites(engine, parcels[:300]), strict=True):
+    for f, site in zip(parcels[:300], read_sites(runtime, parcels[:300]), strict=True):
         if site is None:
             continue
-        for rule in engine.service.ruleset.rules:
+        for rule in runtime.service.ruleset.rules:
             ctx = Context.create(site, layers)
             quick = REGISTRY[rule.where.predicate].quiet(ctx, rule.where)
             if quick is None:
@@ -407,7 +407,7 @@ def test_quiet_answers_equal_evaluating(engine, parcels):
     assert answered > 1000
 
 
-def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
+def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(runtime, parcels):
     """The bulk prefetch marks exactly the rules that ``Predicate.quiet`` would answer for the
     site alone (those with a quiet reach), which layers cover it, whether the dataset does, and
     the first nearest-search radius holding a matching feature; a site that could not be read
@@ -417,11 +417,11 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
     from spatial.screening.nearest import CONSTRAINTS, RADII_M
     from spatial.screening.predicates import REGISTRY
 
-    layers = engine.service.layers()
-    rules = engine.service.ruleset.rules
-    sites = read_sites(engine, parcels[:250])
+    layers = runtime.service.layers()
+    rules = runtime.service.ruleset.rules
+    sites = read_sites(runtime, parcels[:250])
     marked, answers, starts = 0, set(), set()
-    for site, pre in zip(sites, prefetch(sites, engine.service.ruleset.rules, layers), strict=True):
+    for site, pre in zip(sites, prefetch(sites, runtime.service.ruleset.rules, layers), strict=True):
         if site is None:
             assert pre is None
             continue
@@ -448,16 +448,16 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(engine, parcels):
     assert starts == {None, *range(len(RADII_M))}
 
 
-def test_reaching_into_a_feature_is_decided_as_by_shrinking_it(engine, parcels):
+def test_reaching_into_a_feature_is_decided_as_by_shrinking_it(runtime, parcels):
     """Whether an overlap is more than the positional accuracy deep (not borderline): the
     witness shortcut gives the answer of shrinking the feature, for every parcel and every
     polygon feature it overlaps."""
     from spatial.screening.context import Context, local_feature
     from spatial.screening.predicates.overlap import reaches_inside
 
-    layers = engine.service.layers()
+    layers = runtime.service.layers()
     seen = []
-    for site in (s for s in read_sites(engine, parcels) if s is not None):
+    for site in (s for s in read_sites(runtime, parcels) if s is not None):
         ctx = Context.create(site, layers)
         for lay in layers.layers.values():
             acc = lay.accuracy_m + site.accuracy_m
@@ -471,7 +471,7 @@ def test_reaching_into_a_feature_is_decided_as_by_shrinking_it(engine, parcels):
     assert len(seen) > 200 and 0 < sum(seen) < len(seen)
 
 
-def test_the_bulk_plan_holds_every_question_a_screening_asks(engine, parcels, monkeypatch):
+def test_the_bulk_plan_holds_every_question_a_screening_asks(runtime, parcels, monkeypatch):
     """The batch's plan is derived from the predicates' declared queries (and the screening's
     own): screening a site alone asks its footprint no question outside the plan (the nearest
     block, not a rule, widens its own search: tests above)."""
@@ -479,7 +479,7 @@ def test_the_bulk_plan_holds_every_question_a_screening_asks(engine, parcels, mo
     from spatial.screening.lookup import SiteLookup
 
     asked: set[tuple[str, float]] = set()
-    real, real_nearest = SiteLookup.hits, engine_mod.nearest_constraints
+    real, real_nearest = SiteLookup.hits, evaluation.nearest_constraints
     recording_on = [True]
 
     def recording(self, lay, reach_m):
@@ -495,15 +495,15 @@ def test_the_bulk_plan_holds_every_question_a_screening_asks(engine, parcels, mo
             recording_on[0] = True
 
     monkeypatch.setattr(SiteLookup, "hits", recording)
-    monkeypatch.setattr(engine_mod, "nearest_constraints", nearest_unrecorded)
-    layers, ruleset = engine.service.layers(), engine.service.ruleset
+    monkeypatch.setattr(evaluation, "nearest_constraints", nearest_unrecorded)
+    layers, ruleset = runtime.service.layers(), runtime.service.ruleset
     planned = plan(ruleset.rules, layers, 0.0)
-    sites = [s for s in read_sites(engine, parcels[:200]) if s is not None]
+    sites = [s for s in read_sites(runtime, parcels[:200]) if s is not None]
     projects = [Project.from_dict(p, ruleset.catalogue) for p in (
         {"industry": "C2614", "nature": "new"}, {"nature": "new"},
         {"industry": "K7010", "nature": "new", "type": "chemical_park"})]
     for k, site in enumerate(sites):
-        engine_mod.screen(site, projects[k % len(projects)], layers, ruleset)
+        evaluation.screen(site, projects[k % len(projects)], layers, ruleset)
     assert asked <= planned
     assert len(asked & planned) > 10  # the screenings asked most of the plan
 

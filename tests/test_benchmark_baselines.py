@@ -21,8 +21,8 @@ def _agreeing(service, contender) -> tuple[int, int]:
     return good, total
 
 
-def test_questions_have_answers_of_both_kinds(engine):
-    service = engine.service
+def test_questions_have_answers_of_both_kinds(runtime):
+    service = runtime.service
     checks = baselines.questions(service)
     assert any(r == 0 for _, r in checks) and any(r > 0 for _, r in checks)
     ours = baselines.engine_answers(service, checks, SITES[0])
@@ -31,8 +31,8 @@ def test_questions_have_answers_of_both_kinds(engine):
     assert any(v is not None for (_, r), v in ours.items() if r > 0)  # a distance
 
 
-def test_competent_geopandas_agrees(engine):
-    service = engine.service
+def test_competent_geopandas_agrees(runtime):
+    service = runtime.service
     contender = baselines.Geopandas(service, service.layers(), baselines.questions(service))
     good, total = _agreeing(service, contender)
     assert good == total

@@ -19,16 +19,16 @@ import pytest
 from shapely.geometry import box
 
 from app.settings import Settings
-from app.state import open_engine
+from app.state import open_runtime
 from spatial.service import ScreeningRequest
 from spatial.store import LayerStore, SourceMeta
 
 SITE = (106.332299, 29.557251)
 
 
-def _big_redline(engine, path: Path, n: int) -> None:
+def _big_redline(runtime, path: Path, n: int) -> None:
     """The active red line plus n small squares near 沙坪坝 (slow enough to kill mid-way)."""
-    base = engine.store.read(engine.store.active_versions()["eco_redline"])
+    base = runtime.store.read(runtime.store.active_versions()["eco_redline"])
     rnd = random.Random(7)
     squares = [box(x, y, x + 0.001, y + 0.001) for x, y in
                ((rnd.uniform(106.25, 106.5), rnd.uniform(29.5, 29.75)) for _ in range(n))]
@@ -57,10 +57,10 @@ def _check_store(home: Path, allowed: set[str]) -> str:
 @pytest.mark.slow
 def test_kill_9_during_import_and_activation_leaves_a_consistent_store(tmp_path):
     home = tmp_path / "home"
-    engine = open_engine(Settings(home=home))
-    old = engine.store.active_versions()["eco_redline"].version
+    runtime = open_runtime(Settings(home=home))
+    old = runtime.store.active_versions()["eco_redline"].version
     big = tmp_path / "big.geojson"
-    _big_redline(engine, big, 20_000)
+    _big_redline(runtime, big, 20_000)
     cmd = [sys.executable, "-m", "app.cli", "layers", "import", "eco_redline", str(big),
            "--accuracy-m", "10", "--source-title", "大图层", "--activate"]
     env = {**os.environ, "REDLINE_HOME": str(home)}
@@ -83,8 +83,8 @@ def test_kill_9_during_import_and_activation_leaves_a_consistent_store(tmp_path)
 
 
 def test_screenings_during_activation_see_one_version_set(fresh_home, tmp_path):
-    engine = open_engine(Settings(home=tmp_path / "home"))
-    store = engine.store
+    runtime = open_runtime(Settings(home=tmp_path / "home"))
+    store = runtime.store
     v1 = store.active_versions()["eco_redline"]
     gdf = store.read(v1)
     extra = gpd.GeoDataFrame({"name": ["新增"], "code": ["N"]}, crs="EPSG:4326",
@@ -106,7 +106,7 @@ def test_screenings_during_activation_see_one_version_set(fresh_home, tmp_path):
         while not stop.is_set():
             started = flips[0]
             try:
-                doc = engine.service.screen(req)
+                doc = runtime.service.screen(req)
                 red = next(lay["version"] for lay in doc["layers"] if lay["kind"] == "eco_redline")
                 results.append((started, red, doc["verdict"]))
             except BaseException as exc:
@@ -139,6 +139,6 @@ def test_screenings_during_activation_see_one_version_set(fresh_home, tmp_path):
 
 @pytest.mark.parametrize("kind", ["eco_redline"])
 def test_history_records_who_when_and_sha(fresh_home, tmp_path, kind):
-    engine = open_engine(Settings(home=tmp_path / "home"))
-    lv = engine.store.versions(kind)[0]
+    runtime = open_runtime(Settings(home=tmp_path / "home"))
+    lv = runtime.store.versions(kind)[0]
     assert lv.loaded_by == "seed" and lv.loaded_at and len(lv.sha256) == 64

@@ -99,7 +99,7 @@ def test_every_schema_reference_resolves(app):
 
 def test_the_industry_pattern_admits_every_catalogued_code(app):
     # the documented canonical form must not exclude a code the service knows
-    codes = app.state.engine.rules.catalogue.codes
+    codes = app.state.runtime.rules.catalogue.codes
     assert all(re.fullmatch(INDUSTRY_PATTERN, code) for code in codes)
     divisions = {c for c in codes if len(c) == 3}
     assert {f"{s}{d:02d}" for s in "ABCDEFGHIJKLMNOPQRST" for d in range(1, 100)
@@ -107,7 +107,7 @@ def test_the_industry_pattern_admits_every_catalogued_code(app):
 
 
 def _token(app, role: str) -> dict[str, str]:
-    token, _ = TokenStore(app.state.engine.store).create(f"fuzz {role}", role, actor="tests")
+    token, _ = TokenStore(app.state.runtime.store).create(f"fuzz {role}", role, actor="tests")
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -116,7 +116,7 @@ def test_screening_and_batch_screen_for_every_role(app, monkeypatch):
     """The screening and batch operations, anonymously and with reviewer and gis_admin tokens:
     no 5xx, responses as documented, and generated bodies that really screen."""
     # a job's HTTP contract is fuzzed here; running it (worker processes) is test_batch's
-    monkeypatch.setattr(app.state.engine.jobs(), "_enqueue", lambda job_id: None)
+    monkeypatch.setattr(app.state.runtime.jobs(), "_enqueue", lambda job_id: None)
     roles = {"anonymous": {}, "reviewer": _token(app, "reviewer"),
              "gis_admin": _token(app, "gis_admin")}
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -174,52 +174,52 @@ def _req(geometry):
     return ScreeningRequest(site=geometry, project={"industry": "C2614", "nature": "new"})
 
 
-def _now(engine, geometry):
+def _now(runtime, geometry):
     req = _req(geometry)
-    return engine.service.screen_now(req, *engine.service.prepare(req))
+    return runtime.service.screen_now(req, *runtime.service.prepare(req))
 
 
 PARCEL = {"type": "Point", "coordinates": [106.451142, 29.618444]}
 
 
-def test_screen_now_gives_the_same_verdict_as_a_thread(engine):
-    engine.service.cache.active()  # create_app indexes the active layers before serving
-    now = _now(engine, PARCEL)
+def test_screen_now_gives_the_same_verdict_as_a_thread(runtime):
+    runtime.service.cache.active()  # create_app indexes the active layers before serving
+    now = _now(runtime, PARCEL)
     assert now is not None
-    later = engine.service.new_screening(_req(PARCEL))
+    later = runtime.service.new_screening(_req(PARCEL))
     strip = ("id", "created_at", "links")
     assert {k: v for k, v in now.doc.items() if k not in strip} == \
         {k: v for k, v in later.doc.items() if k not in strip}
     assert now.doc["verdict"] == "forbid"
 
 
-def test_screen_now_declines_large_sites_and_a_busy_engine(engine):
-    engine.service.cache.active()
+def test_screen_now_declines_large_sites_and_a_busy_engine(runtime):
+    runtime.service.cache.active()
     wide = {"type": "LineString", "coordinates": [[106.40, 29.60], [106.45, 29.62]]}  # ~5 km
-    assert _now(engine, wide) is None
+    assert _now(runtime, wide) is None
     held = threading.Event()
     release = threading.Event()
 
     def hold() -> None:
-        engine.service.geos(lambda: (held.set(), release.wait(5)))
+        runtime.service.geos(lambda: (held.set(), release.wait(5)))
 
     t = threading.Thread(target=hold)
     t.start()
     try:
         held.wait(5)
-        assert _now(engine, PARCEL) is None  # never waits for the engine
+        assert _now(runtime, PARCEL) is None  # never waits for the geometry lock
     finally:
         release.set()
         t.join()
-    assert _now(engine, PARCEL) is not None
+    assert _now(runtime, PARCEL) is not None
 
 
-def test_an_inline_screening_is_stored_before_its_id_is_returned(client, engine):
+def test_an_inline_screening_is_stored_before_its_id_is_returned(client, runtime):
     r = client.post("/api/v1/screenings", json={"site": PARCEL,
                                                  "project": {"industry": "C2614", "nature": "new"}})
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
-    with engine.store.connect(write=False) as con:
+    with runtime.store.connect(write=False) as con:
         row = con.execute("SELECT result FROM screenings WHERE id = ?", (sid,)).fetchone()
     assert row is not None and json.loads(row[0])["verdict"] == "forbid"
     assert client.get(f"/api/v1/screenings/{sid}").json()["verdict"] == "forbid"

@@ -125,7 +125,7 @@ def test_layer_names_are_escaped_in_the_map_preview(fresh_home, tmp_path):
     from spatial.store import SourceMeta
 
     app = create_app(Settings(home=tmp_path / "home", anonymous_rate_per_minute=0))
-    store = app.state.engine.store
+    store = app.state.runtime.store
     rivers = store.read(store.active_versions()["river"])
     rivers.loc[rivers["name"] == "嘉陵江", "name"] = "嘉陵江<img src=x onerror=alert(1)>"
     rivers["class"] = rivers["class"].astype(str)

@@ -27,6 +27,7 @@ from app.limits import BodyLimit
 from app.main import create_app
 from app.settings import REPO_ROOT, Settings
 from spatial.backup import backup, restore
+from spatial.layerimport import import_layer
 from spatial.store import LayerStore, SourceMeta
 from tests.server import PROCESSES, running_service
 
@@ -45,7 +46,7 @@ def home(tmp_path: Path, demo_home: Path) -> Path:
 
 # -- 6. no anonymous body is read; uploads stream -------------------------------------------
 
-def _through_limit(engine: Any, headers: list[tuple[bytes, bytes]], chunks: list[bytes], *,
+def _through_limit(runtime: Any, headers: list[tuple[bytes, bytes]], chunks: list[bytes], *,
                    limit: int, app: Any = None) -> dict[str, Any]:
     """Run one POST through BodyLimit; what was sent and how much of the body was pulled."""
     out: dict[str, Any] = {"pulled": 0, "sent": [], "app_first_seen_at": None, "app_body": b""}
@@ -72,7 +73,7 @@ def _through_limit(engine: Any, headers: list[tuple[bytes, bytes]], chunks: list
         await send({"type": "http.response.body", "body": b"stored"})
 
     scope = {"type": "http", "path": LAYER_ROUTE, "method": "POST", "headers": headers,
-             "app": SimpleNamespace(state=SimpleNamespace(engine=engine))}
+             "app": SimpleNamespace(state=SimpleNamespace(runtime=runtime))}
     middleware = BodyLimit(app or reading_app, 1000, {"/api/v1/layers/": limit})
     asyncio.run(middleware(scope, receive, send))
     start = next((m for m in out["sent"] if m["type"] == "http.response.start"), None)
@@ -85,10 +86,10 @@ def _through_limit(engine: Any, headers: list[tuple[bytes, bytes]], chunks: list
 @pytest.mark.parametrize(("value", "code"), [(b"", "auth.required"), (b"Bearer", "auth.invalid"),
                                               (b"Bearer rl_forged", "auth.invalid"),
                                               (b"Basic YWRtaW46YWRtaW4=", "auth.invalid")])
-def test_a_large_upload_with_an_empty_or_bad_token_is_refused_before_its_body(engine, value,
+def test_a_large_upload_with_an_empty_or_bad_token_is_refused_before_its_body(runtime, value,
                                                                               code):
     chunks = [b"x" * 65536] * 64
-    out = _through_limit(engine, [(b"authorization", value),
+    out = _through_limit(runtime, [(b"authorization", value),
                                   (b"content-type", b"multipart/form-data; boundary=x")],
                          chunks, limit=200 << 20)
     assert out["status"] == 401 and out["json"]["code"] == code
@@ -96,19 +97,24 @@ def test_a_large_upload_with_an_empty_or_bad_token_is_refused_before_its_body(en
     assert out["app_first_seen_at"] is None  # nor did the route run
 
 
-def test_a_chunked_upload_streams_through_counted(engine, admin_headers):
+def import_file(store, kind, path, meta, **kw):
+    """A layer file imported as a new version (``import_layer``), the version only."""
+    return import_layer(store, kind, path, meta, **kw)[0]
+
+
+def test_a_chunked_upload_streams_through_counted(runtime, admin_headers):
     chunks = [bytes([i]) * 65536 for i in range(64)]  # 4 MiB
     headers = [(b"authorization", admin_headers["Authorization"].encode())]
-    out = _through_limit(engine, headers, chunks, limit=200 << 20)
+    out = _through_limit(runtime, headers, chunks, limit=200 << 20)
     assert out["status"] == 201 and out["app_body"] == b"".join(chunks)
     # the route saw the body while it arrived, not after all of it was buffered
     assert out["app_first_seen_at"] <= 2
 
 
-def test_a_chunked_upload_over_the_limit_gets_413_while_streaming(engine, admin_headers):
+def test_a_chunked_upload_over_the_limit_gets_413_while_streaming(runtime, admin_headers):
     chunks = [b"x" * 65536] * 64  # 4 MiB against a 1 MiB limit
     headers = [(b"authorization", admin_headers["Authorization"].encode())]
-    out = _through_limit(engine, headers, chunks, limit=1 << 20)
+    out = _through_limit(runtime, headers, chunks, limit=1 << 20)
     assert out["status"] == 413 and out["json"]["code"] == "request.too_large"
     assert [m.get("status") for m in out["sent"] if m["type"] == "http.response.start"] == [413]
     assert len(out["app_body"]) <= 1 << 20  # the route never got more than the limit
@@ -417,7 +423,7 @@ def test_an_edited_version_is_repaired_by_importing_its_content_again(home):
     assert getattr(exc.value, "code", None) == "layer.tampered"
     source = next(e["file"] for e in yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))[
         "layers"] if e["kind"] == "eco_redline")
-    again = store.import_file("eco_redline", MANIFEST.parent / source, lv.meta, loaded_by="tests")
+    again = import_file(store, "eco_redline", MANIFEST.parent / source, lv.meta, loaded_by="tests")
     assert again.version == lv.version
     assert len(store.read(lv)) == lv.feature_count  # the file was written anew, and verifies
     assert store.audit_log("eco_redline", 1)[0]["action"] == "file_rewritten"

@@ -24,7 +24,7 @@ NEW_RED = box(CLEAR_SPB[0] - 0.004, CLEAR_SPB[1] - 0.004, CLEAR_SPB[0] + 0.004, 
 @pytest.fixture
 def api(fresh_home, tmp_path):
     app = create_app(Settings(home=tmp_path / "home", anonymous_rate_per_minute=0))
-    store = app.state.engine.store
+    store = app.state.runtime.store
     admin, _ = TokenStore(store).create("管理员", "gis_admin")
     reviewer, _ = TokenStore(store).create("审批员", "reviewer")
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -33,9 +33,9 @@ def api(fresh_home, tmp_path):
         yield client
 
 
-def _redline_with_new_polygon(engine, tmp_path: Path) -> Path:
-    active = engine.store.active_versions()["eco_redline"]
-    gdf = engine.store.read(active)
+def _redline_with_new_polygon(runtime, tmp_path: Path) -> Path:
+    active = runtime.store.active_versions()["eco_redline"]
+    gdf = runtime.store.read(active)
     extra = gpd.GeoDataFrame({"name": ["新增红线（测试）"], "code": ["HX-TEST-1"]},
                              geometry=[NEW_RED], crs="EPSG:4326")
     out = tmp_path / "redline_v2.geojson"
@@ -58,7 +58,7 @@ def _screen(api, lonlat=CLEAR_SPB):
 
 
 def test_changes_need_a_gis_admin_token(api, tmp_path):
-    path = _redline_with_new_polygon(api.app.state.engine, tmp_path)
+    path = _redline_with_new_polygon(api.app.state.runtime, tmp_path)
     assert _upload(api, "eco_redline", path, headers={}).json()["code"] == "auth.required"
     r = _upload(api, "eco_redline", path, headers=api.reviewer)
     assert r.status_code == 403 and r.json()["code"] == "auth.forbidden"
@@ -71,12 +71,12 @@ def test_changes_need_a_gis_admin_token(api, tmp_path):
 
 
 def test_upload_validate_impact_activate_rerun_rollback(api, tmp_path):
-    engine = api.app.state.engine
+    runtime = api.app.state.runtime
     before = _screen(api)
     assert before["verdict"] == "pass"
-    old = engine.store.active_versions()["eco_redline"].version
+    old = runtime.store.active_versions()["eco_redline"].version
 
-    r = _upload(api, "eco_redline", _redline_with_new_polygon(engine, tmp_path), notes="测试说明")
+    r = _upload(api, "eco_redline", _redline_with_new_polygon(runtime, tmp_path), notes="测试说明")
     assert r.status_code == 201, r.text
     body = r.json()
     new = body["version"]["version"]
@@ -152,8 +152,8 @@ def test_gbk_shapefile_without_cpg_keeps_chinese(api, tmp_path):
     r = _upload(api, "eco_redline", _shapefile_zip(tmp_path, encoding="GBK", cpg=False))
     assert r.status_code == 201, r.text
     assert any("GBK" in n for n in r.json()["notes"])
-    lv = api.app.state.engine.store.get_version("eco_redline", r.json()["version"]["version"])
-    assert api.app.state.engine.store.read(lv)["name"].tolist() == ["缙云山保护区（测试）"]
+    lv = api.app.state.runtime.store.get_version("eco_redline", r.json()["version"]["version"])
+    assert api.app.state.runtime.store.read(lv)["name"].tolist() == ["缙云山保护区（测试）"]
 
 
 def test_wrong_stated_encoding_is_refused_not_stored_as_mojibake(api, tmp_path):
@@ -214,7 +214,7 @@ def test_features_outside_chongqing_are_errors(api, tmp_path):
 
 
 def test_audit_log_is_append_only(api):
-    db = api.app.state.engine.store.db_path
+    db = api.app.state.runtime.store.db_path
     con = sqlite3.connect(db)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         con.execute("UPDATE audit SET actor = 'x'")
@@ -224,7 +224,7 @@ def test_audit_log_is_append_only(api):
 
 
 def test_revoked_token_stops_working(api):
-    store = api.app.state.engine.store
+    store = api.app.state.runtime.store
     token, info = TokenStore(store).create("临时", "reviewer")
     h = {"Authorization": f"Bearer {token}"}
     assert api.get("/api/v1/screenings", headers=h).status_code == 200
@@ -244,3 +244,21 @@ def test_polygon_with_self_intersection_is_repaired_and_reported(api, tmp_path):
     assert r.status_code == 201, r.text
     rep = r.json()["version"]["validation"]
     assert rep["repaired"] == 1 and "Self-intersection" in rep["repairs"][0]["reason"]
+
+
+def test_a_bad_holds_declaration_is_refused_before_anything_is_stored(api, tmp_path):
+    """The upload checks ``holds`` as the CLI does (spatial.layerimport): a class outside the
+    kind's domain is a 422 ``layer.holds_invalid`` and stores nothing, so the same file then
+    uploads with the corrected declaration."""
+    store = api.app.state.runtime.store
+    river = store.read(store.active_versions()["river"])
+    path = tmp_path / "river.geojson"
+    river.to_file(path, driver="GeoJSON")
+    before = len(store.versions("river"))
+    bad = _upload(api, "river", path, holds=json.dumps({"class": ["canal"]}))
+    assert bad.status_code == 422 and bad.json()["code"] == "layer.holds_invalid"
+    assert len(store.versions("river")) == before
+    classes = sorted({str(c) for c in river["class"].dropna()})
+    good = _upload(api, "river", path, holds=json.dumps({"class": classes}))
+    assert good.status_code == 201, good.text
+    assert good.json()["version"]["holds"]["class"] == classes

@@ -13,7 +13,7 @@ import pytest
 from shapely.geometry import box
 
 from app.settings import Settings
-from app.state import open_engine
+from app.state import open_runtime
 from spatial.store import SourceMeta
 from spatial.tokens import TokenStore
 from tests.server import running_service
@@ -26,8 +26,8 @@ SECONDS = 8.0
 @pytest.mark.slow
 def test_32_clients_during_activation_and_rollback(tmp_path):
     home = tmp_path / "home"
-    engine = open_engine(Settings(home=home))
-    store = engine.store
+    runtime = open_runtime(Settings(home=home))
+    store = runtime.store
     v1 = store.active_versions()["eco_redline"]
     extra = gpd.GeoDataFrame({"name": ["新增"], "code": ["N"]}, crs="EPSG:4326", geometry=[
         box(SITE[0] - 0.003, SITE[1] - 0.003, SITE[0] + 0.003, SITE[1] + 0.003)])

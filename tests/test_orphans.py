@@ -106,7 +106,7 @@ def test_batch_workers_die_with_a_killed_service(tmp_path: Path, demo_home: Path
                     f"{[p.pid for p in orphans]}")
 
 
-def test_the_pool_outlives_the_thread_that_first_drove_it(engine: Any) -> None:
+def test_the_pool_outlives_the_thread_that_first_drove_it(runtime: Any) -> None:
     """Workers are killed when the thread that spawned them exits (PR_SET_PDEATHSIG follows
     the thread): a batch started on a short-lived thread and finished on another still
     completes, with the same rows as in process."""
@@ -116,7 +116,7 @@ def test_the_pool_outlives_the_thread_that_first_drove_it(engine: Any) -> None:
     sites = [{"type": "Feature", "properties": {"id": i},
               "geometry": {"type": "Point", "coordinates": [106.30 + i * 1e-3, 29.60]}}
              for i in range(60)]
-    source = batch.data_source(engine.service, engine.settings.rules_dir)
+    source = batch.data_source(runtime.service, runtime.settings.rules_dir)
     chunks = batch.run(source, sites, opts, workers=2, chunk=10)
     first: list[list[dict[str, Any]]] = []
     starter = threading.Thread(target=lambda: first.append(next(chunks)))
@@ -126,4 +126,4 @@ def test_the_pool_outlives_the_thread_that_first_drove_it(engine: Any) -> None:
             " ".join(p.cmdline())]
     assert len(pids) >= 2
     rest = [row for chunk in chunks for row in chunk]
-    assert [*first[0], *rest] == batch.screen_chunk(engine.service, sites, opts)
+    assert [*first[0], *rest] == batch.screen_chunk(runtime.service, sites, opts)

@@ -65,7 +65,7 @@ SITE_LAT = st.floats(29.52, 29.75)
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(SITE_LON, SITE_LAT, st.floats(30, 400))
-def test_same_verdict_and_distances_in_every_crs(engine, lon, lat, half):
+def test_same_verdict_and_distances_in_every_crs(runtime, lon, lat, half):
     """WGS84, CGCS2000, its GK zone and GCJ-02 give the same verdict; distances within 1 m."""
     ring = _square(lon, lat, half)
     zone_epsg = f"EPSG:{GK[_zone(lon)][1]}"
@@ -73,7 +73,7 @@ def test_same_verdict_and_distances_in_every_crs(engine, lon, lat, half):
     for crs in ("EPSG:4326", "EPSG:4490", zone_epsg, "gcj02"):
         req = ScreeningRequest(site={"type": "Polygon", "coordinates": [_in_crs(ring, crs)]},
                                crs=crs, project={"industry": "C2614", "nature": "new"})
-        docs[crs] = engine.service.evaluate(req)
+        docs[crs] = runtime.service.evaluate(req)
     ref = docs["EPSG:4326"]
     ref_d = {f["rule_id"]: f["measure"].get("distance_m") for f in ref["findings"]}
     for crs, doc in docs.items():
@@ -96,8 +96,8 @@ def _variants(ring: list[tuple[float, float]], k: int) -> list[list[tuple[float,
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(SITE_LON, SITE_LAT, st.floats(30, 600), st.integers(0, 3))
-def test_verdict_ignores_vertex_order_orientation_and_duplicates(engine, lon, lat, half, k):
-    docs = [engine.service.evaluate(ScreeningRequest(
+def test_verdict_ignores_vertex_order_orientation_and_duplicates(runtime, lon, lat, half, k):
+    docs = [runtime.service.evaluate(ScreeningRequest(
         site={"type": "Polygon", "coordinates": [[list(p) for p in ring]]},
         project={"industry": "C2614", "nature": "new"})) for ring in _variants(_square(lon, lat, half), k)]
     first = docs[0]
@@ -130,12 +130,12 @@ def test_random_geojson_never_crashes_the_service(client, gtype, coords):
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.floats(105.5, 110.0), st.floats(28.3, 32.0)), min_size=1, max_size=12))
-def test_random_rings_are_screened_or_refused_never_crash(engine, pts):
+def test_random_rings_are_screened_or_refused_never_crash(runtime, pts):
     from spatial.errors import InputError
 
     ring = [list(p) for p in pts] + [list(pts[0])]
     try:
-        doc = engine.service.evaluate(ScreeningRequest(
+        doc = runtime.service.evaluate(ScreeningRequest(
             site={"type": "Polygon", "coordinates": [ring]},
             project={"industry": "K7010", "nature": "new"}))
     except InputError:

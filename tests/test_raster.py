@@ -22,7 +22,7 @@ from app.settings import Settings
 from spatial.layerset import RasterLayer
 from spatial.project import Project
 from spatial.ruleset import load_ruleset
-from spatial.screening.engine import screen
+from spatial.screening.evaluation import screen
 from spatial.site import build_site
 from spatial.store import LayerVersion, SourceMeta
 from spatial.tokens import TokenStore
@@ -167,10 +167,10 @@ def test_quarrying_rule_ignores_steep_cells_outside_geohazard_zones():
     assert doc["verdict"] == "pass"
 
 
-def test_demo_rasters_drive_findings_on_the_demo_data(engine):
+def test_demo_rasters_drive_findings_on_the_demo_data(runtime):
     from spatial.service import ScreeningRequest
 
-    doc = engine.service.evaluate(ScreeningRequest(
+    doc = runtime.service.evaluate(ScreeningRequest(
         site={"type": "Point", "coordinates": [106.312309, 29.728557]}, radius_m=200,
         project={"industry": "K7010", "nature": "new"}))
     f = next(x for x in doc["findings"] if x["rule_id"] == "eco-importance-extreme-share")
@@ -181,7 +181,7 @@ def test_demo_rasters_drive_findings_on_the_demo_data(engine):
 
 def test_raster_upload_activate_rollback_via_api_and_cli(fresh_home, tmp_path, monkeypatch, capsys):
     app = create_app(Settings(home=tmp_path / "home", anonymous_rate_per_minute=0))
-    store = app.state.engine.store
+    store = app.state.runtime.store
     token, _ = TokenStore(store).create("管理员", "gis_admin")
     h = {"Authorization": f"Bearer {token}"}
     old = store.active_versions()["eco_importance"].version

@@ -49,8 +49,8 @@ def test_an_empty_or_invalid_authorization_header_does_not_skip_the_limit(limite
     assert set(codes[:2]) <= {201, 401}
 
 
-def test_a_valid_token_skips_the_limit_and_is_looked_up_rarely(limited, engine, monkeypatch):
-    token, _ = TokenStore(engine.store).create("限流测试", "reviewer", actor="tests")
+def test_a_valid_token_skips_the_limit_and_is_looked_up_rarely(limited, runtime, monkeypatch):
+    token, _ = TokenStore(runtime.store).create("限流测试", "reviewer", actor="tests")
     lookups: list[str] = []
     check = TokenStore.check
 
@@ -70,8 +70,8 @@ def test_a_valid_token_skips_the_limit_and_is_looked_up_rarely(limited, engine, 
     assert anon == [201, 201, 429]
 
 
-def test_a_revoked_token_is_refused_by_the_route(limited, engine):
-    store = TokenStore(engine.store)
+def test_a_revoked_token_is_refused_by_the_route(limited, runtime):
+    store = TokenStore(runtime.store)
     token, info = store.create("撤销测试", "reviewer", actor="tests")
     auth = {"Authorization": f"Bearer {token}"}
     assert limited.post("/api/v1/screenings", json=POINT, headers=auth).status_code == 201

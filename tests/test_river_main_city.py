@@ -64,9 +64,9 @@ def sites(name: str, bank_m: float) -> list[tuple[float, float]]:
     return out
 
 
-def screen(engine, lonlat) -> dict[str, Any]:
+def screen(runtime, lonlat) -> dict[str, Any]:
     site = {"type": "Point", "coordinates": list(lonlat)}
-    return engine.service.evaluate(ScreeningRequest(site=site, project=CHEM_NEW, radius_m=10))
+    return runtime.service.evaluate(ScreeningRequest(site=site, project=CHEM_NEW, radius_m=10))
 
 
 def test_main_city_reaches_state_method_and_measured_accuracy():
@@ -79,11 +79,11 @@ def test_main_city_reaches_state_method_and_measured_accuracy():
 
 
 @pytest.mark.parametrize("name", ["长江", "嘉陵江"])
-def test_chemical_plant_400m_from_the_main_city_river_is_a_certain_forbid(engine, name):
+def test_chemical_plant_400m_from_the_main_city_river_is_a_certain_forbid(runtime, name):
     pts = sites(name, 400.0)
     assert len(pts) >= 3
     for lonlat in pts:
-        doc = screen(engine, lonlat)
+        doc = screen(runtime, lonlat)
         f = next(f for f in doc["findings"] if f["rule_id"] == RULE)
         assert f["verdict"] == "forbid" and not f["borderline"], (lonlat, f["measure"])
         assert f["measure"]["distance_m"] == pytest.approx(400.0, abs=40)
@@ -91,9 +91,9 @@ def test_chemical_plant_400m_from_the_main_city_river_is_a_certain_forbid(engine
 
 
 @pytest.mark.parametrize("name", ["长江", "嘉陵江"])
-def test_chemical_plant_1600m_from_the_main_city_river_is_a_certain_non_finding(engine, name):
+def test_chemical_plant_1600m_from_the_main_city_river_is_a_certain_non_finding(runtime, name):
     pts = sites(name, 1600.0)
     assert len(pts) >= 2
     for lonlat in pts:
-        doc = screen(engine, lonlat)
+        doc = screen(runtime, lonlat)
         assert RULE not in {f["rule_id"] for f in doc["findings"]}, lonlat

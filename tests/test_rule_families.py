@@ -18,7 +18,7 @@ from shapely.geometry import LineString, box
 from spatial.layerkinds import KINDS
 from spatial.project import NATURES, Project, match, nature_matches
 from spatial.ruleset import ProjectFilter, Rule, load_ruleset
-from spatial.screening.engine import _declaration_refused, screen
+from spatial.screening.evaluation import _declaration_refused, screen
 from spatial.site import build_site
 from tests import synth
 

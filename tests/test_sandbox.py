@@ -180,8 +180,8 @@ def test_an_acknowledged_screening_survives_kill_9(tmp_path, demo_home):
         assert again.json()["verdict"] == r.json()["verdict"]
 
 
-def test_a_store_failure_is_an_error_never_a_201(client, engine, monkeypatch):
-    committer = client.app.state.engine.service._log
+def test_a_store_failure_is_an_error_never_a_201(client, runtime, monkeypatch):
+    committer = client.app.state.runtime.service._log
 
     def broken(rows):
         raise sqlite3.OperationalError("disk I/O error")

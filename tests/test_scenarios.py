@@ -24,9 +24,9 @@ JINGKOU_L2 = (106.454099, 29.665509)
 SICHUAN = (106.4, 30.3)  # 2.4 km outside Chongqing
 
 
-def screen(engine, lonlat, project: dict[str, Any], radius_m: float = 50, **kw) -> dict[str, Any]:
+def screen(runtime, lonlat, project: dict[str, Any], radius_m: float = 50, **kw) -> dict[str, Any]:
     site = {"type": "Point", "coordinates": list(lonlat)}
-    return engine.service.evaluate(ScreeningRequest(site=site, project=project,
+    return runtime.service.evaluate(ScreeningRequest(site=site, project=project,
                                                     radius_m=radius_m, **kw))
 
 
@@ -38,8 +38,8 @@ CHEM_NEW = {"industry": "C2614", "nature": "new"}
 HOUSING = {"industry": "K7010", "nature": "new"}
 
 
-def test_chemical_plant_600m_from_jialing_in_shapingba_is_forbidden(engine):
-    doc = screen(engine, JIALING_600M, CHEM_NEW)
+def test_chemical_plant_600m_from_jialing_in_shapingba_is_forbidden(runtime):
+    doc = screen(runtime, JIALING_600M, CHEM_NEW)
     assert doc["verdict"] == "forbid"
     forbid = ids(doc, "forbid")
     assert {"jialing-1km-chemical-risk-ban", "shapingba-no-new-chemical-cement-brick"} <= forbid
@@ -55,8 +55,8 @@ def test_chemical_plant_600m_from_jialing_in_shapingba_is_forbidden(engine):
     assert not jl["borderline"]  # the main-city reach's accuracy (150 m) makes it certain
 
 
-def test_same_plant_in_compliant_chemical_park_far_from_rivers_is_not_forbidden(engine):
-    doc = screen(engine, CHANGSHOU_PARK, CHEM_NEW)
+def test_same_plant_in_compliant_chemical_park_far_from_rivers_is_not_forbidden(runtime):
+    doc = screen(runtime, CHANGSHOU_PARK, CHEM_NEW)
     assert doc["verdict"] != "forbid"
     assert not ids(doc, "forbid")
     assert "parks-heavy-polluting-outside-compliant-park" not in ids(doc)
@@ -66,15 +66,15 @@ def test_same_plant_in_compliant_chemical_park_far_from_rivers_is_not_forbidden(
     assert {g["code"] for g in doc["not_evaluated"]} == {"layer_incomplete", "layer_class_missing"}
 
 
-def test_new_cement_plant_outside_any_park_is_forbidden(engine):
-    doc = screen(engine, CLEAR_SPB, {"industry": "C3011", "nature": "new"})
+def test_new_cement_plant_outside_any_park_is_forbidden(runtime):
+    doc = screen(runtime, CLEAR_SPB, {"industry": "C3011", "nature": "new"})
     assert doc["verdict"] == "forbid"
     assert {"parks-heavy-polluting-outside-compliant-park",
             "shapingba-no-new-chemical-cement-brick"} <= ids(doc, "forbid")
 
 
-def test_new_industrial_park_3km_from_jialing_is_restricted(engine):
-    doc = screen(engine, JIALING_3KM, {"type": "industrial_park", "nature": "new"})
+def test_new_industrial_park_3km_from_jialing_is_restricted(runtime):
+    doc = screen(runtime, JIALING_3KM, {"type": "industrial_park", "nature": "new"})
     assert doc["verdict"] == "restrict"
     assert ids(doc, "restrict") == {"jialing-5km-new-industrial-park-restrict"}
     f = doc["findings"][0]
@@ -82,77 +82,77 @@ def test_new_industrial_park_3km_from_jialing_is_restricted(engine):
     assert f["measure"]["threshold_m"] == 5000 and 1700 < f["measure"]["distance_m"] < 2400
 
 
-def test_housing_in_jinyun_reserve_core_is_forbidden(engine):
-    doc = screen(engine, JINYUN_CORE, HOUSING)
+def test_housing_in_jinyun_reserve_core_is_forbidden(runtime):
+    doc = screen(runtime, JINYUN_CORE, HOUSING)
     assert doc["verdict"] == "forbid"
     assert {"nature-reserve-core-buffer-no-construction", "redline-no-development"} <= ids(
         doc, "forbid")
 
 
-def test_housing_clear_of_every_zone_passes(engine):
-    doc = screen(engine, CLEAR_SPB, HOUSING, radius_m=200)
+def test_housing_clear_of_every_zone_passes(runtime):
+    doc = screen(runtime, CLEAR_SPB, HOUSING, radius_m=200)
     assert doc["verdict"] == "pass", doc["findings"]
     assert not doc["not_evaluated"]
     assert doc["site"]["districts"] == [{"adcode": "500106", "name": "沙坪坝区"}]
 
 
-def test_site_in_sichuan_is_indeterminate(engine):
-    doc = screen(engine, SICHUAN, CHEM_NEW)
+def test_site_in_sichuan_is_indeterminate(runtime):
+    doc = screen(runtime, SICHUAN, CHEM_NEW)
     assert doc["verdict"] == "indeterminate"
     assert doc["not_evaluated"][0]["code"] == "outside_coverage" and not doc["findings"]
 
 
-def test_no_industry_given_is_not_pass(engine):
-    doc = screen(engine, CLEAR_SPB, {"nature": "new"})
+def test_no_industry_given_is_not_pass(runtime):
+    doc = screen(runtime, CLEAR_SPB, {"nature": "new"})
     assert doc["verdict"] == "indeterminate"
     assert any(g["code"] == "attribute_missing" and g["missing"] == ["industry"]
                for g in doc["not_evaluated"])
 
 
-def test_housing_in_zhongliang_no_build_zone_is_forbidden(engine):
-    doc = screen(engine, ZHONGLIANG_NO_BUILD, HOUSING)
+def test_housing_in_zhongliang_no_build_zone_is_forbidden(runtime):
+    doc = screen(runtime, ZHONGLIANG_NO_BUILD, HOUSING)
     assert doc["verdict"] == "forbid" and "four-mountains-no-build-zone" in ids(doc, "forbid")
 
 
-def test_housing_in_level1_water_source_is_forbidden(engine):
-    doc = screen(engine, JINGKOU_L1, HOUSING, radius_m=20)
+def test_housing_in_level1_water_source_is_forbidden(runtime):
+    doc = screen(runtime, JINGKOU_L1, HOUSING, radius_m=20)
     assert "water-source-level1-no-unrelated-construction" in ids(doc, "forbid")
 
 
-def test_waterworks_in_level1_zone_is_only_restricted(engine):
-    doc = screen(engine, JINGKOU_L1, {"industry": "D4610", "nature": "new"}, radius_m=20)
+def test_waterworks_in_level1_zone_is_only_restricted(runtime):
+    doc = screen(runtime, JINGKOU_L1, {"industry": "D4610", "nature": "new"}, radius_m=20)
     f = next(f for f in doc["findings"]
              if f["rule_id"] == "water-source-level1-no-unrelated-construction")
     assert f["verdict"] == "restrict" and f["exception"]
 
 
-def test_chemical_plant_in_level2_water_source_zone_is_forbidden(engine):
-    doc = screen(engine, JINGKOU_L2, CHEM_NEW, radius_m=20)
+def test_chemical_plant_in_level2_water_source_zone_is_forbidden(runtime):
+    doc = screen(runtime, JINGKOU_L2, CHEM_NEW, radius_m=20)
     assert "water-source-level2-no-polluting-industry" in ids(doc, "forbid")
 
 
-def test_pipeline_through_red_line_as_linear_infrastructure_is_restricted(engine):
+def test_pipeline_through_red_line_as_linear_infrastructure_is_restricted(runtime):
     """A 4 km pipeline crossing the 缙云山 red line, declared linear infrastructure: restrict."""
     line = {"type": "LineString", "coordinates": [[106.29, 29.7285], [106.33, 29.7285]]}
-    doc = engine.service.evaluate(ScreeningRequest(
+    doc = runtime.service.evaluate(ScreeningRequest(
         site=line, corridor_width_m=30,
         project={"industry": "G5720", "nature": "new", "activity": ["linear_infrastructure"]}))
     red = next(f for f in doc["findings"] if f["rule_id"] == "redline-no-development")
     assert red["verdict"] == "restrict" and red["exception"]
     assert doc["site"]["length_m"] == pytest.approx(3870, rel=0.01)
-    plain = engine.service.evaluate(ScreeningRequest(
+    plain = runtime.service.evaluate(ScreeningRequest(
         site=line, corridor_width_m=30, project={"industry": "G5720", "nature": "new"}))
     assert "redline-no-development" in ids(plain, "forbid")
 
 
-def test_rebuild_of_chemical_plant_is_not_hit_by_the_new_build_bans(engine):
-    doc = screen(engine, JIALING_600M, {"industry": "C2614", "nature": "rebuild"})
+def test_rebuild_of_chemical_plant_is_not_hit_by_the_new_build_bans(runtime):
+    doc = screen(runtime, JIALING_600M, {"industry": "C2614", "nature": "rebuild"})
     assert "jialing-1km-chemical-risk-ban" not in ids(doc)
     assert "shapingba-no-new-chemical-cement-brick" not in ids(doc)
 
 
-def test_every_finding_cites_a_clause_and_records_versions(engine):
-    doc = screen(engine, JIALING_600M, CHEM_NEW)
+def test_every_finding_cites_a_clause_and_records_versions(runtime):
+    doc = screen(runtime, JIALING_600M, CHEM_NEW)
     for f in doc["findings"]:
         assert f["basis"]["document"] and f["basis"]["clause"] and f["basis"]["quote"]
         assert f["basis"]["source"].startswith(
@@ -194,26 +194,26 @@ def test_cli_errors_are_messages_not_tracebacks(demo_home, tmp_path, monkeypatch
     assert rc != 0 and code in err and "Traceback" not in err
 
 
-def test_coarse_industry_code_cannot_pass_a_rule_it_may_fall_under(engine):
+def test_coarse_industry_code_cannot_pass_a_rule_it_may_fall_under(runtime):
     """C17 (textiles) may be printing and dyeing: near the Jialing the 1 km ban needs a 4-digit
     code, so it is a gap, never silently cleared; C1713 (cotton dyeing) triggers the ban."""
-    doc = screen(engine, JIALING_600M, {"industry": "C17", "nature": "new"})
+    doc = screen(runtime, JIALING_600M, {"industry": "C17", "nature": "new"})
     gap = next(g for g in doc["not_evaluated"] if g["rule_id"] == "jialing-1km-chemical-risk-ban")
     assert gap["code"] == "attribute_missing" and gap["missing"] == ["industry_detail"]
-    dyeing = screen(engine, JIALING_600M, {"industry": "C1713", "nature": "new"})
+    dyeing = screen(runtime, JIALING_600M, {"industry": "C1713", "nature": "new"})
     assert "jialing-1km-chemical-risk-ban" in ids(dyeing, "forbid")
 
 
-def test_heavy_metal_industry_implies_the_discharge_flag(engine):
-    doc = screen(engine, JINYUN_CORE, {"industry": "C3360", "nature": "new"})
+def test_heavy_metal_industry_implies_the_discharge_flag(runtime):
+    doc = screen(runtime, JINYUN_CORE, {"industry": "C3360", "nature": "new"})
     assert "heavy_metal_discharge" in doc["project"]["flags_implied"]
     assert "heavy-metal-no-new-in-redline" in ids(doc, "forbid")
 
 
-def test_old_datum_site_widens_the_borderline_band(engine):
+def test_old_datum_site_widens_the_borderline_band(runtime):
     from pyproj import Transformer
     t = Transformer.from_crs("EPSG:4326", "EPSG:2380", always_xy=True)
     x, y = t.transform(*CLEAR_SPB)
-    doc = engine.service.evaluate(ScreeningRequest(
+    doc = runtime.service.evaluate(ScreeningRequest(
         site={"type": "Point", "coordinates": [x, y]}, crs="EPSG:2380", radius_m=50, project=HOUSING))
     assert doc["site"]["accuracy_m"] == 100

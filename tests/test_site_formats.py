@@ -119,8 +119,8 @@ FORMATS = ["geojson", "wkt", "ewkt_4490", "jzd_prefixed", "jzd_plain", "csv_lonl
 
 
 @pytest.fixture(scope="module")
-def reference(engine):
-    return engine.service.evaluate(ScreeningRequest(site={"type": "Polygon", "coordinates": [LL]},
+def reference(runtime):
+    return runtime.service.evaluate(ScreeningRequest(site={"type": "Polygon", "coordinates": [LL]},
                                                     project=PROJECT))
 
 
@@ -129,10 +129,10 @@ def _jialing(doc):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_format_gives_the_same_verdict_and_measures(engine, reference, tmp_path, fmt):
+def test_format_gives_the_same_verdict_and_measures(runtime, reference, tmp_path, fmt):
     path, crs = make(fmt, tmp_path)
     req = request_from_file(path, PROJECT, crs=crs)
-    doc = engine.service.evaluate(req)
+    doc = runtime.service.evaluate(req)
     assert doc["verdict"] == reference["verdict"] == "forbid"
     assert {f["rule_id"] for f in doc["findings"]} == {f["rule_id"] for f in reference["findings"]}
     # GCJ-02/BD-09 round trips are exact to centimetres; the DXF/shapefile paths keep all digits
@@ -148,69 +148,69 @@ def test_format_gives_the_same_verdict_and_measures(engine, reference, tmp_path,
     ("csv_latlon", "EPSG:4326", "纬度在前"),
     ("gcj02", "gcj02", None),
 ])
-def test_detected_crs_and_notes_are_reported(engine, tmp_path, fmt, crs, fragment):
+def test_detected_crs_and_notes_are_reported(runtime, tmp_path, fmt, crs, fragment):
     path, stated = make(fmt, tmp_path)
-    doc = engine.service.evaluate(request_from_file(path, PROJECT, crs=stated))
+    doc = runtime.service.evaluate(request_from_file(path, PROJECT, crs=stated))
     assert doc["site"]["input_crs"] == crs
     if fragment:
         assert any(fragment in w for w in doc["site"]["warnings"]), doc["site"]["warnings"]
 
 
-def test_zone_prefixed_easting_without_crs_is_inferred_and_said(engine):
+def test_zone_prefixed_easting_without_crs_is_inferred_and_said(runtime):
     pts = [[e + 35_000_000, n] for e, n in _proj(4544)]
-    doc = engine.service.evaluate(ScreeningRequest(
+    doc = runtime.service.evaluate(ScreeningRequest(
         site={"type": "Polygon", "coordinates": [pts]}, project=PROJECT))
     assert doc["site"]["input_crs"] == "EPSG:4523"
     assert any("推断" in w for w in doc["site"]["warnings"])
 
 
-def test_old_datum_is_accepted_with_a_warning(engine):
+def test_old_datum_is_accepted_with_a_warning(runtime):
     pts = [list(p) for p in _proj(2380)]  # Xian 1980 / 3-degree GK CM 105E
-    doc = engine.service.evaluate(ScreeningRequest(
+    doc = runtime.service.evaluate(ScreeningRequest(
         site={"type": "Polygon", "coordinates": [pts]}, crs="EPSG:2380", project=PROJECT))
     assert any("七参数" in w for w in doc["site"]["warnings"])
 
 
-def test_point_and_line_defaults_are_reported(engine):
-    pt = engine.service.evaluate(ScreeningRequest(
+def test_point_and_line_defaults_are_reported(runtime):
+    pt = runtime.service.evaluate(ScreeningRequest(
         site={"type": "Point", "coordinates": [106.45, 29.618]}, project=PROJECT))
     assert pt["site"]["radius_m"] is None and any("默认半径" in w for w in pt["site"]["warnings"])
-    line = engine.service.evaluate(ScreeningRequest(
+    line = runtime.service.evaluate(ScreeningRequest(
         site={"type": "LineString", "coordinates": [[106.44, 29.6], [106.45, 29.61]]},
         corridor_width_m=40, project=PROJECT))
     assert line["site"]["corridor_width_m"] == 40 and line["site"]["length_m"] > 1000
 
 
-def test_multi_feature_collection_becomes_a_multipart_site(engine):
+def test_multi_feature_collection_becomes_a_multipart_site(runtime):
     a = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [LL]}}
     shifted = [[x + 0.01, y] for x, y in LL]
     b = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon",
                                                              "coordinates": [shifted]}}
-    doc = engine.service.evaluate(ScreeningRequest(
+    doc = runtime.service.evaluate(ScreeningRequest(
         site={"type": "FeatureCollection", "features": [a, b]}, project=PROJECT))
     assert doc["site"]["geometry"]["type"] == "MultiPolygon"
     assert any("多部件" in w for w in doc["site"]["warnings"])
 
 
-def test_heights_given_with_the_site_are_kept_in_the_verdict(engine):
+def test_heights_given_with_the_site_are_kept_in_the_verdict(runtime):
     ring = [[x, y, 250.0] for x, y in LL]
-    doc = engine.service.evaluate(ScreeningRequest(
+    doc = runtime.service.evaluate(ScreeningRequest(
         site={"type": "Polygon", "coordinates": [ring]}, project=PROJECT))
     assert doc["site"]["geometry"]["coordinates"][0][0][2] == 250.0
-    flat = engine.service.evaluate(ScreeningRequest(
+    flat = runtime.service.evaluate(ScreeningRequest(
         site={"type": "Polygon", "coordinates": [LL]}, project=PROJECT))
     assert len(flat["site"]["geometry"]["coordinates"][0][0]) == 2
     assert doc["verdict"] == flat["verdict"]
 
 
-def test_ewkt_as_a_features_geometry_keeps_its_srid(engine):
+def test_ewkt_as_a_features_geometry_keeps_its_srid(runtime):
     """One WKT reader: EWKT given as a Feature's geometry is read in the CRS its SRID names,
     as EWKT text on its own is (the site lands in the same place, not off Chongqing)."""
     x, y = Transformer.from_crs("EPSG:4490", "EPSG:4545", always_xy=True).transform(106.45, 29.61)
     ewkt = f"SRID=4545;POINT({x:.2f} {y:.2f})"
     project = {"industry": "C2614", "nature": "new"}
-    alone = engine.service.evaluate(ScreeningRequest(site=ewkt, project=project))
-    feature = engine.service.evaluate(ScreeningRequest(
+    alone = runtime.service.evaluate(ScreeningRequest(site=ewkt, project=project))
+    feature = runtime.service.evaluate(ScreeningRequest(
         site={"type": "Feature", "geometry": ewkt, "properties": {}}, project=project))
     assert feature["site"]["input_crs"] == alone["site"]["input_crs"] == "EPSG:4545"
     assert feature["site"]["centroid"] == alone["site"]["centroid"]

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 
 from spatial.errors import DataError, NotFoundError
+from spatial.layerimport import import_layer
 from spatial.layerset import LayerSetCache
 from spatial.store import LayerStore, SourceMeta
+
+
+def import_file(store, kind, path, meta, **kw):
+    """A layer file imported as a new version (``import_layer``), the version only."""
+    return import_layer(store, kind, path, meta, **kw)[0]
 
 
 def _geojson(path: Path, features: list[tuple[list, dict]], crs: str | None = "EPSG:4326") -> Path:
@@ -32,8 +38,8 @@ META = SourceMeta(title="测试红线", accuracy_m=5, demo=True)
 def test_import_is_content_addressed_and_idempotent(tmp_path):
     store = LayerStore(tmp_path / "home")
     f = _geojson(tmp_path / "a.geojson", [(SQ, {"name": "甲", "code": "1"})])
-    v1 = store.import_file("eco_redline", f, META, loaded_by="t")
-    v2 = store.import_file("eco_redline", f, META, loaded_by="t")
+    v1 = import_file(store, "eco_redline", f, META, loaded_by="t")
+    v2 = import_file(store, "eco_redline", f, META, loaded_by="t")
     assert v1.version == v2.version == v1.sha256[:16]
     assert len(store.versions("eco_redline")) == 1
     assert v1.path.exists() and v1.feature_count == 1
@@ -45,17 +51,17 @@ def test_feature_order_does_not_change_the_hash(tmp_path):
                                          (SQ2, {"name": "乙", "code": "2"})])
     b = _geojson(tmp_path / "b.geojson", [(SQ2, {"name": "乙", "code": "2"}),
                                          (SQ, {"name": "甲", "code": "1"})])
-    assert (store.import_file("eco_redline", a, META, loaded_by="t").sha256
-            == store.import_file("eco_redline", b, META, loaded_by="t").sha256)
+    assert (import_file(store, "eco_redline", a, META, loaded_by="t").sha256
+            == import_file(store, "eco_redline", b, META, loaded_by="t").sha256)
 
 
 def test_activation_and_rollback_change_the_active_set(tmp_path):
     store = LayerStore(tmp_path / "home")
     cache = LayerSetCache(store)
-    v1 = store.import_file("eco_redline", _geojson(tmp_path / "1.geojson",
+    v1 = import_file(store, "eco_redline", _geojson(tmp_path / "1.geojson",
                            [(SQ, {"name": "甲", "code": "1"})]), META, loaded_by="t", activate=True)
     set1 = cache.active()
-    v2 = store.import_file("eco_redline", _geojson(tmp_path / "2.geojson",
+    v2 = import_file(store, "eco_redline", _geojson(tmp_path / "2.geojson",
                            [(SQ2, {"name": "乙", "code": "2"})]), META, loaded_by="t")
     assert store.active_versions()["eco_redline"].version == v1.version  # import ≠ activate
     store.activate("eco_redline", v2.version, actor="t")
@@ -70,7 +76,7 @@ def test_indexed_layers_are_kept_out_of_the_collectors_walks(tmp_path):
     a 45 ms pause per collection); an evicted set is still freed."""
     store = LayerStore(tmp_path / "home")
     cache = LayerSetCache(store, size=1)
-    store.import_file("eco_redline", _geojson(tmp_path / "1.geojson",
+    import_file(store, "eco_redline", _geojson(tmp_path / "1.geojson",
                       [(SQ, {"name": "甲", "code": "1"})]), META, loaded_by="t", activate=True)
     try:
         first = cache.active()
@@ -78,7 +84,7 @@ def test_indexed_layers_are_kept_out_of_the_collectors_walks(tmp_path):
         assert gc.is_tracked(geom) and not any(o is geom for o in gc.get_objects())
         gone = weakref.ref(first)
         del first
-        v2 = store.import_file("eco_redline", _geojson(tmp_path / "2.geojson",
+        v2 = import_file(store, "eco_redline", _geojson(tmp_path / "2.geojson",
                                [(SQ2, {"name": "乙", "code": "2"})]), META, loaded_by="t")
         store.activate("eco_redline", v2.version, actor="t")
         cache.active()  # evicts the first set (size=1)
@@ -93,7 +99,7 @@ def test_indexed_layers_are_kept_out_of_the_collectors_walks(tmp_path):
 def test_schema_violations_are_refused(tmp_path, props, message):
     store = LayerStore(tmp_path / "home")
     with pytest.raises(DataError) as exc:
-        store.import_file("protected_area", _geojson(tmp_path / "x.geojson", [(SQ, props)]), META,
+        import_file(store, "protected_area", _geojson(tmp_path / "x.geojson", [(SQ, props)]), META,
                           loaded_by="t")
     assert exc.value.code == "layer.validation_failed" and message in exc.value.message_zh
 
@@ -102,7 +108,7 @@ def test_domain_violation_is_refused(tmp_path):
     store = LayerStore(tmp_path / "home")
     props = {"name": "x", "category": "nature_reserve", "level": "national", "zone": "middle"}
     with pytest.raises(DataError) as exc:
-        store.import_file("protected_area", _geojson(tmp_path / "x.geojson", [(SQ, props)]), META,
+        import_file(store, "protected_area", _geojson(tmp_path / "x.geojson", [(SQ, props)]), META,
                           loaded_by="t")
     assert "middle" in exc.value.message_zh
     refused = store.versions("protected_area")
@@ -119,17 +125,17 @@ def test_unknown_kind_and_version(tmp_path):
     with pytest.raises(NotFoundError):
         store.get_version("eco_redline", "nope")
     with pytest.raises(NotFoundError):
-        store.import_file("no_kind", _geojson(tmp_path / "x.geojson", [(SQ, {})]), META,
+        import_file(store, "no_kind", _geojson(tmp_path / "x.geojson", [(SQ, {})]), META,
                           loaded_by="t")
 
 
 def test_attribute_types_are_converted(tmp_path):
     """adcode read as a number becomes the 6-digit string; 是/否 become booleans."""
     store = LayerStore(tmp_path / "home")
-    lv = store.import_file("admin_district", _geojson(tmp_path / "a.geojson",
+    lv = import_file(store, "admin_district", _geojson(tmp_path / "a.geojson",
                            [(SQ, {"adcode": 500106, "name": "沙坪坝区"})]), META, loaded_by="t")
     assert store.read(lv)["adcode"].tolist() == ["500106"]
-    park = store.import_file("industrial_park", _geojson(tmp_path / "p.geojson",
+    park = import_file(store, "industrial_park", _geojson(tmp_path / "p.geojson",
                              [(SQ, {"name": "园区", "compliant": "是", "chemical": "false"})]),
                              META, loaded_by="t")
     row = store.read(park).iloc[0]
@@ -143,7 +149,7 @@ def test_attribute_types_are_converted(tmp_path):
 def test_unconvertible_attribute_values_are_refused(tmp_path, kind, props, fragment):
     store = LayerStore(tmp_path / "home")
     with pytest.raises(DataError) as exc:
-        store.import_file(kind, _geojson(tmp_path / "x.geojson", [(SQ, props)]), META, loaded_by="t")
+        import_file(store, kind, _geojson(tmp_path / "x.geojson", [(SQ, props)]), META, loaded_by="t")
     assert fragment in exc.value.message_zh
 
 
@@ -152,9 +158,9 @@ def test_same_content_with_other_metadata_is_a_conflict(tmp_path):
 
     store = LayerStore(tmp_path / "home")
     f = _geojson(tmp_path / "a.geojson", [(SQ, {"name": "甲", "code": "1"})])
-    store.import_file("eco_redline", f, META, loaded_by="t")
+    import_file(store, "eco_redline", f, META, loaded_by="t")
     with pytest.raises(ConflictError):
-        store.import_file("eco_redline", f, SourceMeta(title="另一标题", accuracy_m=100),
+        import_file(store, "eco_redline", f, SourceMeta(title="另一标题", accuracy_m=100),
                           loaded_by="t")
 
 

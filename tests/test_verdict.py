@@ -12,7 +12,7 @@ from shapely.geometry import LineString, box
 
 from spatial.project import Project
 from spatial.ruleset import Rule, load_ruleset
-from spatial.screening.engine import compose, screen
+from spatial.screening.evaluation import compose, screen
 from spatial.site import build_site
 from spatial.verdict import Finding, Gap
 from tests import synth

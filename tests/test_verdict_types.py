@@ -38,19 +38,19 @@ PROJECTS = [
 
 
 @pytest.fixture(scope="module")
-def docs(engine):
+def docs(runtime):
     """Verdict documents of 240 parcels across Chongqing and around 沙坪坝, for six projects."""
     near = stressdata.parcels(120, seed=5, adcodes=("500106",), broken_share=0)["features"]
     far = stressdata.parcels(120, seed=6, broken_share=0)["features"]
     out = []
     for f, p in zip(near + far, itertools.cycle(PROJECTS)):
-        out.append(engine.service.evaluate(ScreeningRequest(site=f["geometry"], project=p)))
+        out.append(runtime.service.evaluate(ScreeningRequest(site=f["geometry"], project=p)))
     # a declared linear facility in the 中梁山 no-build zone: exceptions that applied
-    out.append(engine.service.evaluate(ScreeningRequest(
+    out.append(runtime.service.evaluate(ScreeningRequest(
         site={"type": "Point", "coordinates": [106.419497, 29.676787]}, radius_m=50,
         project={"industry": "E4813", "nature": "new", "activity": ["linear_infrastructure"]})))
     # housing declared as a geological survey there: the declaration is refused
-    out.append(engine.service.evaluate(ScreeningRequest(
+    out.append(runtime.service.evaluate(ScreeningRequest(
         site={"type": "Point", "coordinates": [106.419497, 29.676787]}, radius_m=50,
         project={"industry": "K7010", "nature": "new", "activity": ["geological_survey"]})))
     return out
@@ -151,14 +151,14 @@ def test_the_api_documents_and_returns_the_verdict_type(client):
     assert stamped == again
 
 
-def test_batch_rows_read_the_verdict_type(engine):
+def test_batch_rows_read_the_verdict_type(runtime):
     """A batch row is made from the verdict the engine returns, as from the document."""
     feats = stressdata.parcels(30, seed=9, adcodes=("500106",), broken_share=0)["features"]
     opts = batch.BatchOptions({"industry": "C2614", "nature": "new"})
-    rows = batch.screen_chunk(engine.service, feats, opts)
+    rows = batch.screen_chunk(runtime.service, feats, opts)
     for row, f in zip(rows, feats, strict=True):
         _, req = batch.request_for(f, opts)
-        doc = engine.service.evaluate(req)
+        doc = runtime.service.evaluate(req)
         want = batch.row_from_verdict({"index": row["index"], "site_id": row["site_id"]},
                                       read_verdict(doc))
         assert row == want

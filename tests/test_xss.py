@@ -24,7 +24,7 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from app.settings import Settings
-from app.state import open_engine
+from app.state import open_runtime
 from spatial.tokens import TokenStore
 from tests.server import running_service
 from tests.test_web import CHROMIUM, browser  # noqa: F401  (a fixture)
@@ -49,10 +49,10 @@ def _props(i: int) -> dict[str, Any]:
 def hostile(tmp_path_factory):
     """A running service whose active layers, uploads and screenings carry hostile strings."""
     home = tmp_path_factory.mktemp("xss-home")
-    engine = open_engine(Settings(home=home))
-    token, _ = TokenStore(engine.store).create(ALL, "gis_admin", actor="tests")
-    active = engine.store.active_versions()
-    frames = {kind: engine.store.read(active[kind])
+    runtime = open_runtime(Settings(home=home))
+    token, _ = TokenStore(runtime.store).create(ALL, "gis_admin", actor="tests")
+    active = runtime.store.active_versions()
+    frames = {kind: runtime.store.read(active[kind])
               for kind in ("eco_redline", "river", "admin_district")}
     work = tmp_path_factory.mktemp("xss-files")
     with running_service(home) as url, httpx.Client(base_url=url, timeout=120, headers={

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.deps import EngineDep
+from app.deps import RuntimeDep
 from app.links import job_links, with_job_links
 from app.schemas import ProjectIn, json_or_file_body, problem_responses
 from app.security import ReviewerDep
@@ -42,13 +42,13 @@ class BatchIn(BaseModel):
     responses={202: {"description": "任务已创建 / job created"}},
     openapi_extra=json_or_file_body("BatchIn", accuracy=False),
 )
-async def create_batch(request: Request, engine: EngineDep, who: ReviewerDep,
+async def create_batch(request: Request, runtime: RuntimeDep, who: ReviewerDep,
                        mode: Annotated[Mode, Query(description="auto：小批量同步、其余建任务")]
                        = "auto") -> JSONResponse:
     """One row per site (verdict, rule ids, nearest distances, or an error row); each row equals
     screening that site alone. ``mode=auto`` answers up to ``batch_sync_max`` sites at once and
     turns larger inventories into a job (202 + Location)."""
-    settings = engine.settings
+    settings = runtime.settings
     features, opts = await _read_batch(request, settings.max_upload_bytes)
     if len(features) > settings.batch_max_sites:
         raise TooLargeError(f"一个批量任务最多 {settings.batch_max_sites} 个地块，请拆分",
@@ -60,39 +60,39 @@ async def create_batch(request: Request, engine: EngineDep, who: ReviewerDep,
                             code="batch.too_large")
     if mode == "sync" or (mode == "auto" and len(features) <= settings.batch_sync_max):
         # screened in the sandbox: bounded in time and memory like a single screening
-        rows = await engine.sandboxed("batch_rows", features, opts)
+        rows = await runtime.sandboxed("batch_rows", features, opts)
         return JSONResponse({"total": len(rows), "counts": batch.counts(rows), "rows": rows})
-    job = await run_in_threadpool(engine.jobs().submit, features, opts, created_by=who.name)
+    job = await run_in_threadpool(runtime.jobs().submit, features, opts, created_by=who.name)
     return JSONResponse(with_job_links(job), status_code=202,
                         headers={"Location": job_links(job["id"])["self"]})
 
 
 @router.get("", summary="批量任务列表 / Batch jobs")
-def list_jobs(engine: EngineDep, who: ReviewerDep,
+def list_jobs(runtime: RuntimeDep, who: ReviewerDep,
               limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
     """Most recent jobs first, with their progress."""
-    return [with_job_links(j) for j in engine.jobs().list(limit)]
+    return [with_job_links(j) for j in runtime.jobs().list(limit)]
 
 
 @router.get("/{job_id}", summary="批量任务进度 / Batch job status")
-def job_status(job_id: str, engine: EngineDep, who: ReviewerDep) -> dict[str, Any]:
+def job_status(job_id: str, runtime: RuntimeDep, who: ReviewerDep) -> dict[str, Any]:
     """done/total, rate (sites/s), ETA (s), counts per verdict and result links."""
-    return with_job_links(engine.jobs().status(job_id))
+    return with_job_links(runtime.jobs().status(job_id))
 
 
 @router.post("/{job_id}/cancel", summary="取消批量任务 / Cancel a batch job")
-def cancel_job(job_id: str, engine: EngineDep, who: ReviewerDep) -> dict[str, Any]:
+def cancel_job(job_id: str, runtime: RuntimeDep, who: ReviewerDep) -> dict[str, Any]:
     """Stop a queued or running job; rows finished so far stay available."""
-    return with_job_links(engine.jobs().cancel(job_id))
+    return with_job_links(runtime.jobs().cancel(job_id))
 
 
 @router.get("/{job_id}/results", summary="批量任务结果(GeoJSON/CSV) / Batch results",
             response_class=StreamingResponse,
             responses={200: {"content": {"application/geo+json": {}, "text/csv": {}}}})
-def job_results(job_id: str, engine: EngineDep, who: ReviewerDep,
+def job_results(job_id: str, runtime: RuntimeDep, who: ReviewerDep,
                 format: Literal["geojson", "csv"] = Query("geojson")) -> StreamingResponse:
     """The rows finished so far, in site order; ``Redline-Complete: false`` while running."""
-    jobs = engine.jobs()
+    jobs = runtime.jobs()
     status = jobs.status(job_id)
     rows = jobs.rows(job_id)
 

@@ -14,14 +14,14 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
-from app.deps import EngineDep
+from app.deps import RuntimeDep
 from app.schemas import problem_responses
 from app.security import AdminDep, ReviewerDep
 from app.uploads import save_upload, suffix_of
-from spatial.errors import DataError, InputError, NotFoundError, RedlineError
+from spatial.errors import InputError, NotFoundError, RedlineError
+from spatial.layerimport import RASTER_SUFFIXES, check_declared_holds, import_layer
 from spatial.layerkinds import KINDS, RASTER_KINDS, is_raster
-from spatial.layerload import LayerSource, read_layer
-from spatial.rasterstore import import_raster
+from spatial.layerload import LayerSource
 from spatial.report import render_validation
 from spatial.store import SourceMeta
 
@@ -43,9 +43,9 @@ def _kind(kind: str) -> str:
 
 
 @router.get("/layers", summary="图层及启用版本 / Layers")
-def list_layers(engine: EngineDep) -> dict[str, Any]:
+def list_layers(runtime: RuntimeDep) -> dict[str, Any]:
     """Each layer kind with its active version's metadata."""
-    active = engine.store.active_versions()
+    active = runtime.store.active_versions()
     titles = {**{k: s.title_zh for k, s in KINDS.items()},
               **{k: s.title_zh for k, s in RASTER_KINDS.items()}}
     return {"layers": [
@@ -56,26 +56,26 @@ def list_layers(engine: EngineDep) -> dict[str, Any]:
 
 
 @router.get("/layers/{kind}", summary="图层版本历史 / Layer history")
-def layer_history(kind: str, engine: EngineDep) -> dict[str, Any]:
+def layer_history(kind: str, runtime: RuntimeDep) -> dict[str, Any]:
     """All stored versions of a kind (who, when, sha256, notes, validation) and the active one."""
     _kind(kind)
-    active = engine.store.active_versions().get(kind)
+    active = runtime.store.active_versions().get(kind)
     return {"kind": kind, "active": active.version if active else None,
-            "versions": [v.public() for v in engine.store.versions(kind)],
-            "activations": [e for e in engine.store.audit_log(kind) if e["action"] == "activate"]}
+            "versions": [v.public() for v in runtime.store.versions(kind)],
+            "activations": [e for e in runtime.store.audit_log(kind) if e["action"] == "activate"]}
 
 
 @router.get("/layers/{kind}/versions/{version}", summary="版本详情 / Version")
-def get_version(kind: str, version: str, engine: EngineDep) -> dict[str, Any]:
+def get_version(kind: str, version: str, runtime: RuntimeDep) -> dict[str, Any]:
     """One version's metadata and validation report."""
-    return engine.store.get_version(_kind(kind), version).public()
+    return runtime.store.get_version(_kind(kind), version).public()
 
 
 @router.get("/layers/{kind}/versions/{version}/report", response_class=HTMLResponse,
             summary="校验报告 / Validation report (HTML)")
-def validation_report(kind: str, version: str, engine: EngineDep) -> HTMLResponse:
+def validation_report(kind: str, version: str, runtime: RuntimeDep) -> HTMLResponse:
     """The validation report as a readable page."""
-    return HTMLResponse(render_validation(engine.store.get_version(_kind(kind), version).public()))
+    return HTMLResponse(render_validation(runtime.store.get_version(_kind(kind), version).public()))
 
 
 @router.post("/layers/{kind}/versions", status_code=201, summary="上传新版本 / Upload a version",
@@ -96,7 +96,7 @@ def validation_report(kind: str, version: str, engine: EngineDep) -> HTMLRespons
                                 "crs": {"type": "string"},
                                 "field_map": {"type": "string",
                                               "description": "JSON {source: target}"}}}}}}})
-async def upload_version(kind: str, request: Request, engine: EngineDep,
+async def upload_version(kind: str, request: Request, runtime: RuntimeDep,
                          who: AdminDep) -> JSONResponse:
     """Validate and store a new version (not active); returns its report and change impact."""
     _kind(kind)
@@ -111,29 +111,22 @@ async def upload_version(kind: str, request: Request, engine: EngineDep,
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     meta, source_opts = _meta(fields)
     suffix = suffix_of(upload, "layer.geojson")
-    if is_raster(kind) and suffix not in (".tif", ".tiff"):
+    check_declared_holds(kind, meta)  # before the upload is saved
+    if is_raster(kind) and suffix not in RASTER_SUFFIXES:
         raise InputError("栅格图层请上传 GeoTIFF(.tif)", "Raster layers must be GeoTIFF",
                          code="upload.unsupported_format")
-    notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="layer-", dir=engine.uploads()) as tmp:
+    with tempfile.TemporaryDirectory(prefix="layer-", dir=runtime.uploads()) as tmp:
         path = Path(tmp) / f"layer{suffix}"
         # streamed to disk under the limit (the form parser already spooled it to disk)
-        await save_upload(upload, path, engine.settings.max_upload_bytes)
-        if is_raster(kind):
-            # the header's dimensions are checked before any pixel is read, and nothing is
-            # stored when they are refused (rasterstore.import_raster)
-            lv = await run_in_threadpool(import_raster, engine.store, kind, path, meta,
-                                         loaded_by=f"{who.name} ({who.id})")
-        else:
-            gdf, notes = await run_in_threadpool(read_layer, LayerSource(path=path, **source_opts))
-            try:
-                lv = await run_in_threadpool(engine.store.import_frame, kind, gdf, meta,
-                                             loaded_by=f"{who.name} ({who.id})")
-            except DataError as exc:
-                exc.details["notes"] = notes
-                raise
+        await save_upload(upload, path, runtime.settings.max_upload_bytes)
+        # a raster's header is checked before any pixel is read, and nothing is stored
+        # when it is refused (spatial.rasterfile)
+        lv, notes = await run_in_threadpool(
+            lambda: import_layer(runtime.store, kind, path, meta,
+                                 loaded_by=f"{who.name} ({who.id})",
+                                 source=LayerSource(path=path, **source_opts)))
     try:
-        impact = await run_in_threadpool(engine.service.impact, kind, lv.version)
+        impact = await run_in_threadpool(runtime.service.impact, kind, lv.version)
     except RedlineError as exc:  # the version is stored: say so, and why there is no impact
         impact = {"error": {"code": exc.code, "message_zh": exc.message_zh,
                             "message_en": exc.message_en}}
@@ -183,28 +176,28 @@ def _meta(fields: dict[str, str]) -> tuple[SourceMeta, dict[str, Any]]:
 
 
 @router.post("/layers/{kind}/activate", summary="启用版本(含回滚) / Activate a version")
-def activate(kind: str, body: ActivateIn, engine: EngineDep, who: AdminDep) -> dict[str, Any]:
+def activate(kind: str, body: ActivateIn, runtime: RuntimeDep, who: AdminDep) -> dict[str, Any]:
     """Make a stored, valid version active (an older one = roll back); atomic and audited."""
-    lv = engine.store.activate(_kind(kind), body.version, actor=f"{who.name} ({who.id})")
+    lv = runtime.store.activate(_kind(kind), body.version, actor=f"{who.name} ({who.id})")
     return {"kind": kind, "active": lv.version}
 
 
 @router.post("/layers/{kind}/rollback", summary="回滚到上一版本 / Roll back")
-def rollback(kind: str, engine: EngineDep, who: AdminDep) -> dict[str, Any]:
+def rollback(kind: str, runtime: RuntimeDep, who: AdminDep) -> dict[str, Any]:
     """Re-activate the version that was active before the current one."""
-    lv = engine.store.rollback(_kind(kind), actor=f"{who.name} ({who.id})")
+    lv = runtime.store.rollback(_kind(kind), actor=f"{who.name} ({who.id})")
     return {"kind": kind, "active": lv.version}
 
 
 @router.get("/layers/{kind}/versions/{version}/impact", summary="变更影响 / Change impact")
-def impact(kind: str, version: str, engine: EngineDep, who: ReviewerDep,
+def impact(kind: str, version: str, runtime: RuntimeDep, who: ReviewerDep,
            limit: int = Query(500, ge=1, le=5000)) -> dict[str, Any]:
     """Stored screenings whose verdict or findings would change under this version."""
-    return engine.service.impact(_kind(kind), version, limit)
+    return runtime.service.impact(_kind(kind), version, limit)
 
 
 @router.get("/audit", summary="审计日志 / Audit log")
-def audit_log(engine: EngineDep, who: AdminDep, kind: str | None = None,
+def audit_log(runtime: RuntimeDep, who: AdminDep, kind: str | None = None,
               limit: int = Query(200, ge=1, le=5000)) -> dict[str, Any]:
     """Append-only log of layer and token changes, newest first."""
-    return {"entries": engine.store.audit_log(kind, limit)}
+    return {"entries": runtime.store.audit_log(kind, limit)}

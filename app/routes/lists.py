@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.datastructures import UploadFile
 
-from app.deps import EngineDep
+from app.deps import RuntimeDep
 from app.routes.layers import ActivateIn
 from app.schemas import problem_responses
 from app.security import AdminDep, ReviewerDep
@@ -27,19 +27,19 @@ router = APIRouter(prefix="/api/v1/lists", tags=["access lists"], responses=prob
 
 
 @router.get("", summary="准入清单版本历史 / Access-list history")
-def history(engine: EngineDep) -> dict[str, Any]:
+def history(runtime: RuntimeDep) -> dict[str, Any]:
     """All stored list versions and the active one."""
-    active = engine.store.active_versions().get(KIND)
+    active = runtime.store.active_versions().get(KIND)
     return {"kind": KIND, "active": active.version if active else None,
-            "versions": [v.public() for v in engine.store.versions(KIND)],
-            "activations": [e for e in engine.store.audit_log(KIND)
+            "versions": [v.public() for v in runtime.store.versions(KIND)],
+            "activations": [e for e in runtime.store.audit_log(KIND)
                             if e["action"] == "activate"]}
 
 
 @router.get("/units/{code}", summary="单元准入清单 / A unit's requirements")
-def unit(code: str, engine: EngineDep) -> dict[str, Any]:
+def unit(code: str, runtime: RuntimeDep) -> dict[str, Any]:
     """The requirements the active list holds for one control unit."""
-    access = engine.service.layers().tables.get(KIND)
+    access = runtime.service.layers().tables.get(KIND)
     if access is None:
         raise NotFoundError("没有启用的准入清单", "No access list is active",
                             code="list.none_active")
@@ -53,16 +53,16 @@ def unit(code: str, engine: EngineDep) -> dict[str, Any]:
 
 
 @router.get("/versions/{version}", summary="版本详情 / Version")
-def get_version(version: str, engine: EngineDep) -> dict[str, Any]:
+def get_version(version: str, runtime: RuntimeDep) -> dict[str, Any]:
     """One version's metadata and validation report."""
-    return engine.store.get_version(KIND, version).public()
+    return runtime.store.get_version(KIND, version).public()
 
 
 @router.get("/versions/{version}/report", response_class=HTMLResponse,
             summary="校验报告 / Validation report (HTML)")
-def validation_report(version: str, engine: EngineDep) -> HTMLResponse:
+def validation_report(version: str, runtime: RuntimeDep) -> HTMLResponse:
     """The validation report as a readable page."""
-    return HTMLResponse(render_validation(engine.store.get_version(KIND, version).public()))
+    return HTMLResponse(render_validation(runtime.store.get_version(KIND, version).public()))
 
 
 @router.post("/versions", status_code=201, summary="上传准入清单 / Upload a list",
@@ -75,7 +75,7 @@ def validation_report(version: str, engine: EngineDep) -> HTMLResponse:
                      "demo": {"type": "boolean"}, "notes": {"type": "string"},
                      "encoding": {"type": "string"},
                      "field_map": {"type": "string", "description": "JSON {源表头: 字段}"}}}}}}})
-async def upload(request: Request, engine: EngineDep, who: AdminDep) -> JSONResponse:
+async def upload(request: Request, runtime: RuntimeDep, who: AdminDep) -> JSONResponse:
     """Validate and store a new list version (not active); returns it and its change impact."""
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise InputError("请使用 multipart/form-data 上传文件", "Use multipart/form-data",
@@ -104,15 +104,15 @@ async def upload(request: Request, engine: EngineDep, who: AdminDep) -> JSONResp
                       date=fields.get("date", ""), licence=fields.get("licence", ""),
                       demo=fields.get("demo", "").lower() in ("1", "true", "yes"),
                       notes=fields.get("notes", ""))
-    with tempfile.TemporaryDirectory(prefix="list-", dir=engine.uploads()) as tmp:
+    with tempfile.TemporaryDirectory(prefix="list-", dir=runtime.uploads()) as tmp:
         path = Path(tmp) / f"list{suffix}"
-        await save_upload(file, path, engine.settings.max_upload_bytes)
-        lv = await run_in_threadpool(import_access_list, engine.store, path, meta,
-                                     engine.rules.catalogue, loaded_by=f"{who.name} ({who.id})",
+        await save_upload(file, path, runtime.settings.max_upload_bytes)
+        lv = await run_in_threadpool(import_access_list, runtime.store, path, meta,
+                                     runtime.rules.catalogue, loaded_by=f"{who.name} ({who.id})",
                                      encoding=fields.get("encoding") or None,
                                      field_map=field_map)
     try:
-        impact_ = await run_in_threadpool(engine.service.impact, KIND, lv.version)
+        impact_ = await run_in_threadpool(runtime.service.impact, KIND, lv.version)
     except RedlineError as exc:
         impact_ = {"error": {"code": exc.code, "message_zh": exc.message_zh,
                              "message_en": exc.message_en}}
@@ -121,21 +121,21 @@ async def upload(request: Request, engine: EngineDep, who: AdminDep) -> JSONResp
 
 
 @router.post("/activate", summary="启用清单版本(含回滚) / Activate a list version")
-def activate(body: ActivateIn, engine: EngineDep, who: AdminDep) -> dict[str, Any]:
+def activate(body: ActivateIn, runtime: RuntimeDep, who: AdminDep) -> dict[str, Any]:
     """Make a stored, valid list version active; atomic and audited."""
-    lv = engine.store.activate(KIND, body.version, actor=f"{who.name} ({who.id})")
+    lv = runtime.store.activate(KIND, body.version, actor=f"{who.name} ({who.id})")
     return {"kind": KIND, "active": lv.version}
 
 
 @router.post("/rollback", summary="回滚到上一版本 / Roll back")
-def rollback(engine: EngineDep, who: AdminDep) -> dict[str, Any]:
+def rollback(runtime: RuntimeDep, who: AdminDep) -> dict[str, Any]:
     """Re-activate the list version that was active before the current one."""
-    lv = engine.store.rollback(KIND, actor=f"{who.name} ({who.id})")
+    lv = runtime.store.rollback(KIND, actor=f"{who.name} ({who.id})")
     return {"kind": KIND, "active": lv.version}
 
 
 @router.get("/versions/{version}/impact", summary="变更影响 / Change impact")
-def impact(version: str, engine: EngineDep, who: ReviewerDep,
+def impact(version: str, runtime: RuntimeDep, who: ReviewerDep,
            limit: int = Query(500, ge=1, le=5000)) -> dict[str, Any]:
     """Stored screenings whose verdict or findings would change under this list version."""
-    return engine.service.impact(KIND, version, limit)
+    return runtime.service.impact(KIND, version, limit)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from shapely.geometry import box, mapping
 
-from app.deps import EngineDep
+from app.deps import RuntimeDep
 from app.schemas import problem_responses
 from spatial.errors import NotFoundError, RedlineError
 from spatial.layerkinds import KINDS
@@ -127,16 +127,16 @@ def _collection(lay: IndexedLayer, base: str) -> dict[str, Any]:
 
 
 @router.get("/collections", summary="图层集合 / Collections")
-def collections(request: Request, engine: EngineDep) -> dict[str, Any]:
+def collections(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     """One collection per active layer kind."""
     base = _base(request)
-    layers = engine.service.cache.active().layers
+    layers = runtime.service.cache.active().layers
     return {"collections": [_collection(lay, base) for _, lay in sorted(layers.items())],
             "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}]}
 
 
-def _layer(engine: Any, collection_id: str) -> IndexedLayer:
-    lay = engine.service.cache.active().layers.get(collection_id)
+def _layer(runtime: Any, collection_id: str) -> IndexedLayer:
+    lay = runtime.service.cache.active().layers.get(collection_id)
     if lay is None:
         raise NotFoundError(f"没有该图层集合：{collection_id}", f"No collection {collection_id}",
                             code="ogc.collection_not_found")
@@ -144,9 +144,9 @@ def _layer(engine: Any, collection_id: str) -> IndexedLayer:
 
 
 @router.get("/collections/{collection_id}", summary="图层集合 / Collection")
-def collection(collection_id: str, request: Request, engine: EngineDep) -> dict[str, Any]:
+def collection(collection_id: str, request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     """A collection's description and extent."""
-    return _collection(_layer(engine, collection_id), _base(request))
+    return _collection(_layer(runtime, collection_id), _base(request))
 
 
 def _feature(lay: IndexedLayer, i: int) -> dict[str, Any]:
@@ -156,14 +156,14 @@ def _feature(lay: IndexedLayer, i: int) -> dict[str, Any]:
 
 @router.get("/collections/{collection_id}/items", summary="要素 / Items",
             response_class=GeoJSONResponse)
-def items(collection_id: str, request: Request, engine: EngineDep,
+def items(collection_id: str, request: Request, runtime: RuntimeDep,
           bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat (CRS84); 6 "
                                    "numbers with heights also; minLon > maxLon crosses the "
                                    "antimeridian"),
           limit: int = Query(100, ge=1, le=10_000), offset: int = Query(0, ge=0)
           ) -> GeoJSONResponse:
     """Features, optionally within ``bbox``, paged with ``limit``/``offset``."""
-    lay = _layer(engine, collection_id)
+    lay = _layer(runtime, collection_id)
     if bbox:
         idx = sorted({int(i) for b in parse_bbox(bbox)
                       for i in lay.tree.query(box(*b), predicate="intersects")})
@@ -182,9 +182,9 @@ def items(collection_id: str, request: Request, engine: EngineDep,
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="单个要素 / Item",
             response_class=GeoJSONResponse)
-def item(collection_id: str, feature_id: str, engine: EngineDep) -> GeoJSONResponse:
+def item(collection_id: str, feature_id: str, runtime: RuntimeDep) -> GeoJSONResponse:
     """One feature by its id."""
-    lay = _layer(engine, collection_id)
+    lay = _layer(runtime, collection_id)
     if not FEATURE_ID.fullmatch(feature_id) or not 1 <= int(feature_id) <= len(lay.geoms):
         raise NotFoundError(f"没有该要素：{feature_id}", f"No feature {feature_id}",
                             code="ogc.feature_not_found")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from app.deps import EngineDep
+from app.deps import RuntimeDep
 from app.links import screening_links, with_links
 from app.pdf import html_to_pdf
 from app.schemas import (
@@ -24,7 +24,7 @@ from app.schemas import (
     problem_responses,
 )
 from app.security import CallerDep, ReviewerDep
-from app.state import Engine
+from app.state import Runtime
 from app.uploads import read_form, request_invalid, save_upload, suffix_of
 from spatial.errors import InputError, NotFoundError, RequestTimeout, StoreBusyError
 from spatial.layerset import LayerSet
@@ -50,41 +50,41 @@ router = APIRouter(prefix="/api/v1/screenings", tags=["screenings"], responses=p
     summary="筛查一个场址 / Screen a site",
     openapi_extra=json_or_file_body("ScreeningCreate"),
 )
-async def create_screening(request: Request, engine: EngineDep, who: CallerDep) -> Response:
+async def create_screening(request: Request, runtime: RuntimeDep, who: CallerDep) -> Response:
     """Screen a site given as GeoJSON/WKT (JSON body) or as an uploaded file (multipart).
 
     A parcel-sized site whose cost is provably small is screened in this process (on the
-    event loop when the engine is free). Anything else, and every uploaded file, is parsed
+    event loop when the geometry lock is free). Anything else, and every uploaded file, is parsed
     and screened in a sandbox worker process that is killed when the time limit runs out.
     """
     ctype = request.headers.get("content-type", "").lower()
-    timeout = engine.settings.request_timeout_s
+    timeout = runtime.settings.request_timeout_s
     done = None
     if ctype.startswith("multipart/form-data"):
-        req, doc = await _from_multipart(request, engine)
-        done = engine.service.stamp(req, doc)
+        req, doc = await _from_multipart(request, runtime)
+        done = runtime.service.stamp(req, doc)
     elif ctype.startswith("application/json") or not ctype:
         body = await request.body()
         if len(body) <= INLINE_MAX_BODY:  # parcel-sized: parsing and checking it is cheap too
             req = _from_json(_parse_json(body))
-            prepared = engine.service.prepare_cheap(req)
+            prepared = runtime.service.prepare_cheap(req)
             if prepared is not None:
                 await _my_turn()
-                done = engine.service.screen_now(req, *prepared)
-                if done is None:  # the engine is busy: bounded work, on a thread
-                    done = await _on_thread(engine, req, prepared, timeout)
+                done = runtime.service.screen_now(req, *prepared)
+                if done is None:  # the geometry lock is busy: bounded work, on a thread
+                    done = await _on_thread(runtime, req, prepared, timeout)
         else:
             req = await anyio.to_thread.run_sync(lambda: _from_json(_parse_json(body)))
         if done is None:
-            doc = await engine.sandboxed("screen", req, None)
-            done = engine.service.stamp(req, doc)
+            doc = await runtime.sandboxed("screen", req, None)
+            done = runtime.service.stamp(req, doc)
     else:
         raise InputError("不支持的内容类型，请使用 application/json 或 multipart/form-data",
                          f"Unsupported content type: {ctype}", code="request.content_type")
     # stored before the id is handed out; the screening thread meanwhile takes the next request
     # (shielded: a cancelled request must not cancel the writer's future; a bounded wait)
     try:
-        await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(engine.service.record(done))),
+        await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(runtime.service.record(done))),
                                timeout=RECORD_TIMEOUT_S)
     except TimeoutError as exc:
         raise StoreBusyError("筛查结果未能及时保存，请稍后重试", "Storing the screening timed out",
@@ -92,12 +92,12 @@ async def create_screening(request: Request, engine: EngineDep, who: CallerDep) 
     return Response(to_json(with_links(done.doc)), status_code=201, media_type="application/json")
 
 
-async def _on_thread(engine: Engine, req: ScreeningRequest, prepared: tuple[Site, Project],
+async def _on_thread(runtime: Runtime, req: ScreeningRequest, prepared: tuple[Site, Project],
                      timeout: float) -> Screening:
     try:
         return await asyncio.wait_for(
-            anyio.to_thread.run_sync(engine.service.new_screening, req, prepared,
-                                     limiter=engine.limiter()), timeout=timeout)
+            anyio.to_thread.run_sync(runtime.service.new_screening, req, prepared,
+                                     limiter=runtime.limiter()), timeout=timeout)
     except TimeoutError as exc:
         raise RequestTimeout("筛查超时，请简化场址或稍后重试", "The screening timed out",
                              code="request.timeout") from exc
@@ -124,46 +124,46 @@ async def _my_turn() -> None:
 
 @router.get("/{screening_id}", response_model=VerdictOut,
             summary="读取筛查结果 / Fetch a screening")
-def get_screening(screening_id: str, engine: EngineDep) -> Response:
+def get_screening(screening_id: str, runtime: RuntimeDep) -> Response:
     """A stored verdict document by its id."""
-    return Response(to_json(with_links(engine.service.get(screening_id))),
+    return Response(to_json(with_links(runtime.service.get(screening_id))),
                     media_type="application/json")
 
 
 @router.get("/{screening_id}/map", response_class=HTMLResponse,
             summary="地图预览 / Map preview")
-def get_map(screening_id: str, engine: EngineDep) -> HTMLResponse:
+def get_map(screening_id: str, runtime: RuntimeDep) -> HTMLResponse:
     """An offline Leaflet map of the site, hit features, tested buffer rings and districts."""
-    doc = engine.service.document(screening_id)
-    versions = {lay["kind"]: engine.store.get_version(lay["kind"], lay["version"])
+    doc = runtime.service.document(screening_id)
+    versions = {lay["kind"]: runtime.store.get_version(lay["kind"], lay["version"])
                 for lay in doc.layers}
-    layers = engine.service.cache.get(versions)
-    return HTMLResponse(engine.service.geos(
+    layers = runtime.service.cache.get(versions)
+    return HTMLResponse(runtime.service.geos(
         render_map, doc, layers, asset_base="/static/vendor/leaflet", static_base="/static",
-        rules=engine.rules, tile_url=engine.settings.tile_url,
-        tile_attribution=engine.settings.tile_attribution))
+        rules=runtime.rules, tile_url=runtime.settings.tile_url,
+        tile_attribution=runtime.settings.tile_attribution))
 
 
 @router.get("/{screening_id}/report", response_class=HTMLResponse,
             summary="打印报告 / Printable report (HTML or PDF)")
-def get_report(screening_id: str, engine: EngineDep,
+def get_report(screening_id: str, runtime: RuntimeDep,
                format: Literal["html", "pdf"] = "html") -> Response:
     """Printable report: site map and coordinates, verdict, findings with citations, layer
     versions with sha256 and demo flags, rule-set hash, disclaimer. ``format=pdf`` prints it
     with headless Chromium."""
-    doc = engine.service.document(screening_id)
-    svg = engine.service.geos(static_map_svg, doc, _layers_of(engine, doc))
+    doc = runtime.service.document(screening_id)
+    svg = runtime.service.geos(static_map_svg, doc, _layers_of(runtime, doc))
     html = render_report(doc, svg)
     if format == "pdf":
-        pdf = html_to_pdf(html, engine.settings.chromium)
+        pdf = html_to_pdf(html, runtime.settings.chromium)
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="redline-{screening_id}.pdf"'})
     return HTMLResponse(html)
 
 
-def _layers_of(engine: Engine, doc: VerdictDocument) -> LayerSet | None:
+def _layers_of(runtime: Runtime, doc: VerdictDocument) -> LayerSet | None:
     try:
-        return engine.service.cache.get({lay["kind"]: engine.store.get_version(lay["kind"],
+        return runtime.service.cache.get({lay["kind"]: runtime.store.get_version(lay["kind"],
                                                                               lay["version"])
                                          for lay in doc.layers})
     except NotFoundError:
@@ -171,26 +171,26 @@ def _layers_of(engine: Engine, doc: VerdictDocument) -> LayerSet | None:
 
 
 @router.get("", summary="筛查记录列表 / List screenings (reviewer)")
-def list_screenings(engine: EngineDep, who: ReviewerDep, limit: int = Query(100, ge=1, le=1000),
+def list_screenings(runtime: RuntimeDep, who: ReviewerDep, limit: int = Query(100, ge=1, le=1000),
                     offset: int = Query(0, ge=0, le=1_000_000_000)) -> dict[str, Any]:
     """Stored screenings, newest first."""
     return {"items": [{**item, "links": screening_links(item["id"])}
-                      for item in engine.service.list(limit, offset)]}
+                      for item in runtime.service.list(limit, offset)]}
 
 
 @router.post("/{screening_id}/rerun",
              summary="复现或按当前图层重新筛查 / Re-run (reviewer)")
-def rerun(screening_id: str, engine: EngineDep, who: ReviewerDep,
+def rerun(screening_id: str, runtime: RuntimeDep, who: ReviewerDep,
           current: bool = False) -> dict[str, Any]:
     """Re-screen a stored request; ``current=true`` uses today's active layers instead. The
     re-run is screened in the sandbox, under the same time limit as a new screening."""
-    timeout = engine.settings.request_timeout_s
+    timeout = runtime.settings.request_timeout_s
 
     def evaluate(req: ScreeningRequest, versions: dict[str, str] | None) -> dict[str, Any]:
-        doc: dict[str, Any] = engine.sandbox().run("screen", req, versions, timeout_s=timeout)
+        doc: dict[str, Any] = runtime.sandbox().run("screen", req, versions, timeout_s=timeout)
         return doc
 
-    out = engine.service.rerun(screening_id, current=current, evaluate=evaluate)
+    out = runtime.service.rerun(screening_id, current=current, evaluate=evaluate)
     return {**out, "original": with_links(out["original"])}
 
 
@@ -212,7 +212,7 @@ def _from_json(raw: Any) -> ScreeningRequest:
                             corridor_width_m=body.corridor_width_m, accuracy_m=body.accuracy_m)
 
 
-async def _from_multipart(request: Request, engine: Engine
+async def _from_multipart(request: Request, runtime: Runtime
                           ) -> tuple[ScreeningRequest, dict[str, Any]]:
     """Save the uploaded site file in the uploads directory and read and screen it in the
     sandbox: GDAL never opens an upload in the service process."""
@@ -221,10 +221,10 @@ async def _from_multipart(request: Request, engine: Engine
         options = ScreeningCreate.model_validate({"site": "POINT (0 0)", **fields})
     except ValidationError as exc:
         raise request_invalid(exc) from exc
-    with tempfile.TemporaryDirectory(prefix="site-", dir=engine.uploads()) as tmp:
+    with tempfile.TemporaryDirectory(prefix="site-", dir=runtime.uploads()) as tmp:
         path = Path(tmp) / f"site{suffix_of(upload, 'site.geojson')}"
-        await save_upload(upload, path, engine.settings.max_body_bytes)
+        await save_upload(upload, path, runtime.settings.max_body_bytes)
         opts = {"crs": options.crs, "radius_m": options.radius_m,
                 "corridor_width_m": options.corridor_width_m, "accuracy_m": options.accuracy_m}
-        req, doc = await engine.sandboxed("screen_file", str(path), project, opts)
+        req, doc = await runtime.sandboxed("screen_file", str(path), project, opts)
     return req, doc

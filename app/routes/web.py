@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from app.deps import EngineDep
+from app.deps import RuntimeDep
 from app.schemas import problem_responses
 from app.settings import REPO_ROOT
 from spatial import __version__
@@ -25,17 +25,17 @@ def index() -> FileResponse:
 
 
 @router.get("/api/v1/config", tags=["web"], summary="页面配置 / Page configuration")
-def config(engine: EngineDep) -> dict[str, Any]:
+def config(runtime: RuntimeDep) -> dict[str, Any]:
     """Optional base-map tiles, whether demo data is active, the versions in use."""
-    active = engine.store.active_versions()
-    return {"tile_url": engine.settings.tile_url, "tile_attribution": engine.settings.tile_attribution,
+    active = runtime.store.active_versions()
+    return {"tile_url": runtime.settings.tile_url, "tile_attribution": runtime.settings.tile_attribution,
             "demo": any(v.meta.demo for v in active.values()), "engine_version": __version__,
-            "rules_version": engine.rules.sha256,
+            "rules_version": runtime.rules.sha256,
             "layers": {k: {"version": v.version, "title": v.meta.title, "demo": v.meta.demo}
                        for k, v in sorted(active.items())}}
 
 
 @router.get("/api/v1/basemap/rings", tags=["web"], summary="距离控制线 / Distance rings")
-def rings(engine: EngineDep) -> dict[str, Any]:
+def rings(runtime: RuntimeDep) -> dict[str, Any]:
     """The buffer rings the distance rules test (e.g. 嘉陵江 1 km / 5 km), for display."""
-    return engine.service.geos(distance_rings, engine.service.cache.active(), engine.rules)
+    return runtime.service.geos(distance_rings, runtime.service.cache.active(), runtime.rules)

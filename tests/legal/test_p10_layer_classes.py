@@ -18,7 +18,7 @@ from shapely.geometry import LineString
 from spatial.bulk import prefetch
 from spatial.errors import DataError
 from spatial.project import Project
-from spatial.screening.engine import screen
+from spatial.screening.evaluation import screen
 from spatial.site import build_site
 from spatial.store import LayerStore, SourceMeta
 from tests import synth

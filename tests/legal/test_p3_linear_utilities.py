@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import LineString
 
 from spatial.project import Project
-from spatial.screening.engine import screen
+from spatial.screening.evaluation import screen
 from spatial.site import build_site
 from tests import synth
 from tests.legal.world import INSIDE, RULESET, finding, run, verdicts, zone

@@ -90,26 +90,26 @@ def test_two_high_chemicals_follow_the_statistical_category():
 JIALING_600M = (106.451142, 29.618444)  # 沙坪坝, ~600 m from the Jialing (tests/test_scenarios.py)
 
 
-def _screen(engine, industry: str) -> dict:
+def _screen(runtime, industry: str) -> dict:
     from spatial.service import ScreeningRequest
 
     site = {"type": "Point", "coordinates": list(JIALING_600M)}
-    return engine.service.evaluate(ScreeningRequest(
+    return runtime.service.evaluate(ScreeningRequest(
         site=site, project={"industry": industry, "nature": "new"}, radius_m=50))
 
 
-def test_a_chemical_api_plant_in_shapingba_is_a_chemical_project_with_the_interpretation(engine):
+def test_a_chemical_api_plant_in_shapingba_is_a_chemical_project_with_the_interpretation(runtime):
     """P5 positive (沙坪坝 district-wide ban, seed 004 L809): a new C2710 API plant is 化工项目 —
     the shapingba ban forbids it and the finding shows the chemical category's interpretation."""
-    doc = _screen(engine, "C2710")
+    doc = _screen(runtime, "C2710")
     f = next(f for f in doc["findings"] if f["rule_id"] == "shapingba-no-new-chemical-cement-brick")
     assert f["verdict"] == "forbid"
     cats = {c["category"]: c for c in f["industry_categories"]}
     assert "chemical" in cats and "C2710" in cats["chemical"]["interpretation_zh"]
 
 
-def test_a_drug_formulation_plant_is_not_a_chemical_project(engine):
+def test_a_drug_formulation_plant_is_not_a_chemical_project(runtime):
     """P5 negative: a new C2720 formulation plant at the same site is not 化工项目 — the
     district-wide chemical ban does not fire."""
-    doc = _screen(engine, "C2720")
+    doc = _screen(runtime, "C2720")
     assert "shapingba-no-new-chemical-cement-brick" not in {f["rule_id"] for f in doc["findings"]}

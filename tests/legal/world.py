@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from spatial.project import Project
 from spatial.ruleset import load_ruleset
-from spatial.screening.engine import screen
+from spatial.screening.evaluation import screen
 from spatial.site import build_site
 from tests import synth
 
