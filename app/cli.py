@@ -18,20 +18,20 @@ from tqdm import tqdm
 from app.links import with_links
 from app.settings import Settings
 from app.state import Runtime, open_runtime
-from spatial import batch
-from spatial.accesslist import KIND as ACCESS_LIST
-from spatial.accesslist import by_dimension, import_access_list
 from spatial.backup import backup, restore
-from spatial.batchio import BatchWriter
-from spatial.daskrun import run_dask
+from spatial.batch import chunks as batch
+from spatial.batch.daskrun import run_dask
+from spatial.batch.output import BatchWriter
 from spatial.errors import DataError, InputError, RedlineError
-from spatial.layerimport import check_declared_holds, import_layer
-from spatial.layerkinds import is_raster
-from spatial.layerload import LayerSource
+from spatial.layers.accesslist import KIND as ACCESS_LIST
+from spatial.layers.accesslist import by_dimension, import_access_list
+from spatial.layers.ingest import check_declared_holds, import_layer
+from spatial.layers.kinds import is_raster
+from spatial.layers.load import LayerSource
+from spatial.layers.store import SourceMeta
 from spatial.project import ACTIVITIES, FLAGS, NATURES, TYPES
 from spatial.ruleset import load_ruleset
 from spatial.service import ScreeningRequest, request_from_file
-from spatial.store import SourceMeta
 from spatial.tokens import ROLES, TokenStore
 from spatial.verdict import VerdictDocument, read_document
 

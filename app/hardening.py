@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem
 from app.settings import Settings
-from spatial.report import STYLE_HASH
+from spatial.render.report import STYLE_HASH
 from spatial.tokens import TokenStore
 
 #: how long a valid token is remembered by the limiter (revocation still stops it at once at

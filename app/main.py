@@ -16,7 +16,7 @@ from app.routes import batch, layers, lists, meta, ogc, screenings, web
 from app.settings import REPO_ROOT, Settings
 from app.state import open_runtime
 from spatial import __version__
-from spatial.mapview import script_json
+from spatial.render.mapview import script_json
 
 _SWAGGER = "/static/vendor/swagger-ui"
 

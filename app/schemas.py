@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.json_schema import models_json_schema
 
-from spatial.crs import CHONGQING_BOUNDS
 from spatial.ruleset import Activity, Flag, Nature, ProjectType
+from spatial.sites.crs import CHONGQING_BOUNDS
 from spatial.verdict import VerdictDocument
 
 # -- what screens, documented so that a reader or a schema-driven generator knows --------------

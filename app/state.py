@@ -10,14 +10,14 @@ from typing import Any
 import anyio
 
 from app.settings import Settings
-from spatial.accesslist import seed_access_lists
+from spatial.batch.jobs import JobManager
 from spatial.errors import RequestTimeout
-from spatial.jobs import JobManager
-from spatial.layerimport import seed_demo
+from spatial.layers.accesslist import seed_access_lists
+from spatial.layers.ingest import seed_demo
+from spatial.layers.store import LayerStore
 from spatial.ruleset import RuleSet, load_ruleset
 from spatial.sandbox import Sandbox
 from spatial.service import ScreeningService
-from spatial.store import LayerStore
 
 
 @dataclass

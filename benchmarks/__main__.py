@@ -45,7 +45,7 @@ def profile_batch(home: Path, n: int = 2000) -> str:
     from app.settings import Settings
     from app.state import open_runtime
     from benchmarks import stressdata
-    from spatial import batch
+    from spatial.batch import chunks as batch
 
     runtime = open_runtime(Settings(home=home), seed=False)
     feats = stressdata.parcels(n, seed=99)["features"]
@@ -341,7 +341,7 @@ def report(r: dict[str, Any]) -> str:
         "## Baselines: the same questions, answered another way, interleaved with the engine",
         "",
         f"Each contender answers the {bs['checks']} layer questions one screening asks "
-        "(`spatial.bulk.plan`, no attribute filters): the overlap area where the reach is 0, the "
+        "(`spatial.batch.bulk.plan`, no attribute filters): the overlap area where the reach is 0, the "
         "nearest distance within the reach otherwise. Per site every contender runs once, in an "
         "order rotating from site to site, over "
         f"{bs['sites']} sites × {bs['rounds']} rounds (the strawman: one round). Every answer is "

@@ -2,7 +2,7 @@
 spatial questions answered the way a GIS team would otherwise answer them, every answer
 checked against the engine's.
 
-The questions are those our engine asks of the layers for one site (``spatial.bulk.plan``:
+The questions are those our engine asks of the layers for one site (``spatial.batch.bulk.plan``:
 every layer a rule uses, at every reach a rule needs), with no attribute filter:
 
 - reach 0: the overlap area in m² of the site with the layer (the union of its parts in
@@ -48,9 +48,9 @@ from pyproj import Geod, Transformer
 from benchmarks import postgis
 from benchmarks.inprocess import percentiles
 from benchmarks.postgis import Answers, Question
-from spatial.bulk import plan
+from spatial.batch.bulk import plan
 from spatial.geodesy import degree_margin, geodesic_area, nearest_distance
-from spatial.layerset import LayerSet
+from spatial.layers.layerset import LayerSet
 from spatial.screening.context import Context, clip_near
 from spatial.service import ScreeningRequest, ScreeningService
 

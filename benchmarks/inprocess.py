@@ -15,8 +15,8 @@ import numpy as np
 from app.settings import Settings
 from app.state import Runtime, open_runtime
 from benchmarks import stressdata
-from spatial import batch
-from spatial.daskrun import run_dask
+from spatial.batch import chunks as batch
+from spatial.batch.daskrun import run_dask
 from spatial.service import ScreeningRequest, to_json
 
 M_PER_DEG = 110_574.0
@@ -79,7 +79,7 @@ def batch_throughput(home: Path, n: int, *, workers: int = 2, seed: int = 7) -> 
     """Sites/s for ``n`` parcels: one process (first 5 000), ``workers`` processes, Dask with
     ``workers`` workers; plus whether the three give identical rows.
 
-    Each row is kept as the JSON line a batch job writes to its results file (spatial.jobs),
+    Each row is kept as the JSON line a batch job writes to its results file (spatial.batch.jobs),
     as the service does; 100 000 rows kept as dicts would have the collector of this process
     walk millions of objects while the workers' rows arrive (measured: 4 s more CPU in the
     process that hands out the chunks), a cost no user of the service or the CLI pays.

@@ -22,8 +22,8 @@ from pyproj import Transformer
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
-from spatial.crs import transform_geometry
-from spatial.zonal import zonal_cells
+from spatial.screening.zonal import zonal_cells
+from spatial.sites.crs import transform_geometry
 
 SIZE = 9_500
 CELL_M = 30.0

@@ -14,7 +14,7 @@ from pathlib import Path
 from app.settings import Settings
 from app.state import open_runtime
 from benchmarks import stressdata
-from spatial.store import LayerStore, SourceMeta
+from spatial.layers.store import LayerStore, SourceMeta
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 STRESS_N = 100_000

@@ -1503,7 +1503,7 @@ def write_geojson(path: Path, name: str, features: list[Feature]) -> None:
 
 @dataclass(frozen=True)
 class LayerMeta:
-    """One ``data/layers.yaml`` entry (field names match spatial.store.SourceMeta)."""
+    """One ``data/layers.yaml`` entry (field names match spatial.layers.store.SourceMeta)."""
 
     kind: str
     file: str

@@ -25,8 +25,8 @@ from typing import Any
 from app.settings import Settings
 from app.state import open_runtime
 from benchmarks import stressdata
-from spatial import batch
-from spatial.bulk import prefetch
+from spatial.batch import chunks as batch
+from spatial.batch.bulk import prefetch
 from spatial.errors import RedlineError
 from spatial.screening import evaluation
 from spatial.service import ScreeningRequest, to_json

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from spatial.errors import ConflictError, InputError
-from spatial.store import LayerStore, now_iso
+from spatial.layers.store import LayerStore, now_iso
 
 MANIFEST = "redline-backup.json"
 

@@ -23,8 +23,8 @@ from pydantic import (
 from spatial.errors import RuleFileError
 from spatial.hanzi import to_simplified
 from spatial.industries import SYNONYMS_FILE, IndustryCatalogue
-from spatial.layerkinds import KINDS, RASTER_KINDS
-from spatial.screening.predicate_specs import PARAMETERS, SPECS, PredicateName
+from spatial.layers.kinds import KINDS, RASTER_KINDS
+from spatial.predicate_specs import PARAMETERS, SPECS, PredicateName
 
 Nature = Literal["new", "expansion", "rebuild", "relocation"]
 ProjectType = Literal["project", "industrial_park", "chemical_park", "tailings_pond"]

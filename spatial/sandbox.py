@@ -285,10 +285,10 @@ def _serve(conn: Connection, home: str, rules_dir: str, memory_bytes: int,
         os.environ.setdefault(var, "1")  # thread pools reserve address space per thread
     _limit_memory(memory_bytes)
 
-    from spatial.layerset import settle_long_lived
+    from spatial.layers.layerset import settle_long_lived
+    from spatial.layers.store import LayerStore
     from spatial.ruleset import load_ruleset
     from spatial.service import ScreeningService
-    from spatial.store import LayerStore
 
     service = ScreeningService(LayerStore(Path(home)), load_ruleset(Path(rules_dir)))
     service.cache.active()  # index the active layers before the first task
@@ -336,7 +336,7 @@ def _screen_file(service: Any, path: str, project: dict[str, Any],
 
 
 def _batch_rows(service: Any, features: list[Any], opts: Any) -> list[dict[str, Any]]:
-    from spatial import batch
+    from spatial.batch import chunks as batch
 
     return list(batch.rows(service, features, opts))
 

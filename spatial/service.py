@@ -22,13 +22,13 @@ from shapely.geometry.base import BaseGeometry
 
 from spatial.errors import ConflictError, InputError, NotFoundError
 from spatial.groupcommit import GroupCommitter
-from spatial.layerset import LayerSet, LayerSetCache
+from spatial.layers.layerset import LayerSet, LayerSetCache
+from spatial.layers.store import LayerStore, now_iso
 from spatial.project import Project
 from spatial.ruleset import RuleSet
 from spatial.screening import evaluation
-from spatial.site import Site, build_site
-from spatial.siteformats import RawSite, parse_file, parse_object, parse_text
-from spatial.store import LayerStore, now_iso
+from spatial.sites.formats import RawSite, parse_file, parse_object, parse_text
+from spatial.sites.site import Site, build_site
 from spatial.verdict import VerdictDocument, finding_changes, read_document, read_verdict
 
 T = TypeVar("T")

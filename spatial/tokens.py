@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from spatial.errors import InputError, NotFoundError
-from spatial.store import LayerStore, audit, now_iso
+from spatial.layers.store import LayerStore, audit, now_iso
 
 Role = Literal["gis_admin", "reviewer"]
 ROLES: tuple[str, ...] = ("gis_admin", "reviewer")

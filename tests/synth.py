@@ -11,8 +11,8 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from spatial.geodesy import _frame
-from spatial.layerset import IndexedLayer, LayerSet
-from spatial.store import LayerVersion, SourceMeta
+from spatial.layers.layerset import IndexedLayer, LayerSet
+from spatial.layers.store import LayerVersion, SourceMeta
 
 ORIGIN = (106.40, 29.60)
 FRAME = _frame(*ORIGIN)

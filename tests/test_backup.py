@@ -14,8 +14,8 @@ REQ = ScreeningRequest(site={"type": "Point", "coordinates": [106.451142, 29.618
 
 
 @pytest.mark.slow
-def test_backup_restore_round_trip_via_cli(tmp_path, monkeypatch, capsys):
-    home = tmp_path / "home"
+def test_backup_restore_round_trip_via_cli(fresh_home, tmp_path, monkeypatch, capsys):
+    home = fresh_home
     runtime = open_runtime(Settings(home=home))
     doc = runtime.service.screen(REQ)
     monkeypatch.setenv("REDLINE_HOME", str(home))

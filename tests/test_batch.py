@@ -15,10 +15,10 @@ import shapely
 
 from app.cli import main
 from benchmarks import stressdata
-from spatial import batch
-from spatial.daskrun import run_dask
+from spatial.batch import chunks as batch
+from spatial.batch.daskrun import run_dask
+from spatial.batch.jobs import JobManager
 from spatial.errors import RedlineError
-from spatial.jobs import JobManager
 from spatial.project import Project
 from spatial.screening import evaluation
 from spatial.service import ScreeningRequest
@@ -350,7 +350,7 @@ def test_batch_inputs_that_are_refused_with_stable_codes(client, reviewer_header
 
 def test_who_may_still_be_running_a_job():
     """A restarted container keeps pid 1 but not its nonce; a silent other host goes stale."""
-    from spatial import jobs as jobs_mod
+    from spatial.batch import jobs as jobs_mod
 
     me = jobs_mod._me()
     host, pid, _ = me.split(":")
@@ -412,7 +412,7 @@ def test_rules_found_quiet_in_bulk_are_the_rules_quiet_alone(runtime, parcels):
     site alone (those with a quiet reach), which layers cover it, whether the dataset does, and
     the first nearest-search radius holding a matching feature; a site that could not be read
     gets nothing."""
-    from spatial.bulk import prefetch
+    from spatial.batch.bulk import prefetch
     from spatial.screening.context import Context
     from spatial.screening.nearest import CONSTRAINTS, RADII_M
     from spatial.screening.predicates import REGISTRY
@@ -475,7 +475,7 @@ def test_the_bulk_plan_holds_every_question_a_screening_asks(runtime, parcels, m
     """The batch's plan is derived from the predicates' declared queries (and the screening's
     own): screening a site alone asks its footprint no question outside the plan (the nearest
     block, not a rule, widens its own search: tests above)."""
-    from spatial.bulk import plan
+    from spatial.batch.bulk import plan
     from spatial.screening.lookup import SiteLookup
 
     asked: set[tuple[str, float]] = set()
@@ -515,8 +515,8 @@ def test_every_predicate_is_registered_with_its_declared_parameters():
 
     from pydantic import ValidationError
 
+    from spatial.predicate_specs import SPECS, PredicateName
     from spatial.ruleset import Where
-    from spatial.screening.predicate_specs import SPECS, PredicateName
     from spatial.screening.predicates import REGISTRY
 
     assert set(REGISTRY) == set(SPECS) == set(get_args(PredicateName))

@@ -8,7 +8,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, Point, box
 
 from spatial.geodesy import geodesic_area, local_frame, nearest_distance
-from spatial.site import build_site
+from spatial.sites.site import build_site
 
 GEOD = Geod(ellps="GRS80")
 

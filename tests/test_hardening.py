@@ -122,7 +122,7 @@ def test_forwarded_for_uses_the_proxy_hop(demo_home):
 def test_layer_names_are_escaped_in_the_map_preview(fresh_home, tmp_path):
     import geopandas as gpd
 
-    from spatial.store import SourceMeta
+    from spatial.layers.store import SourceMeta
 
     app = create_app(Settings(home=tmp_path / "home", anonymous_rate_per_minute=0))
     store = app.state.runtime.store

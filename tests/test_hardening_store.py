@@ -27,8 +27,8 @@ from app.limits import BodyLimit
 from app.main import create_app
 from app.settings import REPO_ROOT, Settings
 from spatial.backup import backup, restore
-from spatial.layerimport import import_layer
-from spatial.store import LayerStore, SourceMeta
+from spatial.layers.ingest import import_layer
+from spatial.layers.store import LayerStore, SourceMeta
 from tests.server import PROCESSES, running_service
 
 LAYER_ROUTE = "/api/v1/layers/eco_redline/versions"
@@ -263,7 +263,7 @@ def test_an_edited_raster_is_refused_and_its_kind_not_evaluated(home):
     data = bytearray(lv.path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     lv.path.write_bytes(bytes(data))
-    from spatial.layerset import LayerSetCache
+    from spatial.layers.layerset import LayerSetCache
 
     layers = LayerSetCache(store).active()
     assert "slope_deg" not in layers.rasters and "slope_deg" in layers.refused
@@ -381,7 +381,7 @@ def _layer_files(home: Path) -> list[str]:
 def test_a_sparse_tiff_with_huge_dimensions_is_refused_from_its_header(
         home, tmp_path, no_pixel_reads, width, height, dtype):
     from spatial.errors import TooLargeError
-    from spatial.rasterstore import import_raster
+    from spatial.layers.raster import import_raster
 
     tif = _sparse_tiff(tmp_path / "huge.tif", width, height, dtype)
     store = LayerStore(home)

@@ -247,7 +247,7 @@ def test_polygon_with_self_intersection_is_repaired_and_reported(api, tmp_path):
 
 
 def test_a_bad_holds_declaration_is_refused_before_anything_is_stored(api, tmp_path):
-    """The upload checks ``holds`` as the CLI does (spatial.layerimport): a class outside the
+    """The upload checks ``holds`` as the CLI does (spatial.layers.ingest): a class outside the
     kind's domain is a 422 ``layer.holds_invalid`` and stores nothing, so the same file then
     uploads with the corrected declaration."""
     store = api.app.state.runtime.store

@@ -14,7 +14,7 @@ from shapely.geometry import box
 
 from app.settings import Settings
 from app.state import open_runtime
-from spatial.store import SourceMeta
+from spatial.layers.store import SourceMeta
 from spatial.tokens import TokenStore
 from tests.server import running_service
 
@@ -24,8 +24,8 @@ SECONDS = 8.0
 
 
 @pytest.mark.slow
-def test_32_clients_during_activation_and_rollback(tmp_path):
-    home = tmp_path / "home"
+def test_32_clients_during_activation_and_rollback(fresh_home, tmp_path):
+    home = fresh_home
     runtime = open_runtime(Settings(home=home))
     store = runtime.store
     v1 = store.active_versions()["eco_redline"]

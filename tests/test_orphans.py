@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from spatial.backup import backup, restore
-from spatial.store import LayerStore
+from spatial.layers.store import LayerStore
 from spatial.tokens import TokenStore
 from tests.server import PROCESSES, running_service
 
@@ -110,7 +110,7 @@ def test_the_pool_outlives_the_thread_that_first_drove_it(runtime: Any) -> None:
     """Workers are killed when the thread that spawned them exits (PR_SET_PDEATHSIG follows
     the thread): a batch started on a short-lived thread and finished on another still
     completes, with the same rows as in process."""
-    from spatial import batch
+    from spatial.batch import chunks as batch
 
     opts = batch.BatchOptions({"industry": "K7010", "nature": "new"}, radius_m=20)
     sites = [{"type": "Feature", "properties": {"id": i},

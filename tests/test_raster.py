@@ -19,14 +19,14 @@ from shapely.geometry import box
 from app.cli import main
 from app.main import create_app
 from app.settings import Settings
-from spatial.layerset import RasterLayer
+from spatial.layers.layerset import RasterLayer
+from spatial.layers.store import LayerVersion, SourceMeta
 from spatial.project import Project
 from spatial.ruleset import load_ruleset
 from spatial.screening.evaluation import screen
-from spatial.site import build_site
-from spatial.store import LayerVersion, SourceMeta
+from spatial.screening.zonal import zonal_cells
+from spatial.sites.site import build_site
 from spatial.tokens import TokenStore
-from spatial.zonal import zonal_cells
 from tests import synth
 
 RULES = load_ruleset(Path(__file__).resolve().parents[1] / "rules")
@@ -72,7 +72,7 @@ def test_37_percent_on_class_3_with_partial_cells():
 def test_small_raster_read_whole_gives_the_cells_of_windowed_reads(monkeypatch):
     """Rasters up to WHOLE_MAX_CELLS are read once and sliced: the same values, nodata and
     cell areas as reading each site's window from the file."""
-    from spatial import zonal
+    from spatial.screening import zonal
 
     rng = np.random.default_rng(3)
     data = rng.integers(0, 5, size=(10, 10)).astype(np.uint8)  # 0 = nodata
@@ -251,8 +251,8 @@ def test_nan_cells_are_nodata_even_without_a_nodata_value():
 
 
 def test_rasters_of_different_shape_get_different_versions(tmp_path):
-    from spatial.rasterstore import import_raster
-    from spatial.store import LayerStore
+    from spatial.layers.raster import import_raster
+    from spatial.layers.store import LayerStore
 
     store = LayerStore(tmp_path / "home")
     a = write_tif(tmp_path / "a.tif", np.full((10, 40), 2, dtype=np.uint8))
@@ -265,8 +265,8 @@ def test_rasters_of_different_shape_get_different_versions(tmp_path):
 
 def test_vrt_disguised_as_tif_is_refused(tmp_path):
     from spatial.errors import DataError
-    from spatial.rasterstore import import_raster
-    from spatial.store import LayerStore
+    from spatial.layers.raster import import_raster
+    from spatial.layers.store import LayerStore
 
     vrt = tmp_path / "x.tif"
     vrt.write_text('<VRTDataset rasterXSize="4" rasterYSize="1"><VRTRasterBand dataType="Byte" '
@@ -296,7 +296,7 @@ def test_quick_off_raster_test_holds_whichever_way_the_grid_runs(tmp_path, flip)
     covers, for grids stored south-up or east-to-west too; far-off sites are answered."""
     from rasterio.transform import Affine
 
-    from spatial.zonal import misses
+    from spatial.screening.zonal import misses
 
     t = {"north_up": Affine(CELL, 0, X0, 0, -CELL, Y0),
          "south_up": Affine(CELL, 0, X0, 0, CELL, Y0 - 10 * CELL),

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from shapely.geometry import LineString, box
 
-from spatial.layerkinds import KINDS
+from spatial.layers.kinds import KINDS
 from spatial.project import NATURES, Project, match, nature_matches
 from spatial.ruleset import ProjectFilter, Rule, load_ruleset
 from spatial.screening.evaluation import _declaration_refused, screen
-from spatial.site import build_site
+from spatial.sites.site import build_site
 from tests import synth
 
 RULESET = load_ruleset(Path(__file__).resolve().parents[1] / "rules")

@@ -20,9 +20,9 @@ import numpy as np
 import psutil
 import pytest
 
-from spatial.crossings import MAX_SELF_CROSSINGS, self_crossings
 from spatial.errors import RequestTimeout, TooLargeError
 from spatial.sandbox import Sandbox
+from spatial.sites.crossings import MAX_SELF_CROSSINGS, self_crossings
 from tests.server import PROCESSES, running_service
 
 PROJECT = {"industry": "C2614", "nature": "new"}

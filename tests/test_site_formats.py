@@ -220,7 +220,7 @@ def test_ewkt_as_a_features_geometry_keeps_its_srid(runtime):
 
 def test_collection_members_with_different_srids_are_refused():
     from spatial.errors import InputError
-    from spatial.siteformats import parse_object
+    from spatial.sites.formats import parse_object
 
     fc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": "SRID=4545;POINT(500000 3280000)"},

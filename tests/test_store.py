@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from spatial.errors import DataError, NotFoundError
-from spatial.layerimport import import_layer
-from spatial.layerset import LayerSetCache
-from spatial.store import LayerStore, SourceMeta
+from spatial.layers.ingest import import_layer
+from spatial.layers.layerset import LayerSetCache
+from spatial.layers.store import LayerStore, SourceMeta
 
 
 def import_file(store, kind, path, meta, **kw):
@@ -171,7 +171,7 @@ def test_layer_comparison_without_a_union_gives_the_union_numbers():
     from shapely.geometry import box
 
     from spatial.geodesy import geodesic_area
-    from spatial.validation import _diff
+    from spatial.layers.validation import _diff
 
     old = np.array([box(106.40, 29.50, 106.42, 29.52), box(106.43, 29.50, 106.45, 29.52),
                     box(106.42, 29.50, 106.43, 29.51)], dtype=object)  # edge-touching

@@ -13,7 +13,7 @@ from shapely.geometry import LineString, box
 from spatial.project import Project
 from spatial.ruleset import Rule, load_ruleset
 from spatial.screening.evaluation import compose, screen
-from spatial.site import build_site
+from spatial.sites.site import build_site
 from spatial.verdict import Finding, Gap
 from tests import synth
 

@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from benchmarks import stressdata
-from spatial import batch
+from spatial.batch import chunks as batch
 from spatial.service import ScreeningRequest, to_json
 from spatial.verdict import (
     Finding,

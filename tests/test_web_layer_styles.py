@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from spatial.layerkinds import KINDS
+from spatial.layers.kinds import KINDS
 
 APP_JS = Path(__file__).resolve().parents[1] / "app" / "static" / "app.js"
 
@@ -21,7 +21,7 @@ def _layer_styles() -> dict[str, str]:
 
 
 def test_every_layer_kind_has_a_page_style():
-    """Every kind in spatial.layerkinds.KINDS (read at run time) has a style, and the page styles
+    """Every kind in spatial.layers.kinds.KINDS (read at run time) has a style, and the page styles
     no kind that does not exist."""
     styles = _layer_styles()
     assert sorted(set(KINDS) - set(styles)) == []

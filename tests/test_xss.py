@@ -26,6 +26,7 @@ from shapely.geometry import LineString, Point, box
 from app.settings import Settings
 from app.state import open_runtime
 from spatial.tokens import TokenStore
+from tests.conftest import copy_home
 from tests.server import running_service
 from tests.test_web import CHROMIUM, browser  # noqa: F401  (a fixture)
 
@@ -46,9 +47,9 @@ def _props(i: int) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
+def hostile(tmp_path_factory, pristine_home):
     """A running service whose active layers, uploads and screenings carry hostile strings."""
-    home = tmp_path_factory.mktemp("xss-home")
+    home = copy_home(pristine_home, tmp_path_factory.mktemp("xss-home") / "home")
     runtime = open_runtime(Settings(home=home))
     token, _ = TokenStore(runtime.store).create(ALL, "gis_admin", actor="tests")
     active = runtime.store.active_versions()

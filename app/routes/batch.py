@@ -17,8 +17,8 @@ from app.links import job_links, with_job_links
 from app.schemas import ProjectIn, json_or_file_body, problem_responses
 from app.security import ReviewerDep
 from app.uploads import read_form, request_invalid, save_upload, suffix_of, upload_dir
-from spatial import batch
-from spatial.batchio import BatchWriter
+from spatial.batch import chunks as batch
+from spatial.batch.output import BatchWriter
 from spatial.errors import InputError, TooLargeError
 
 router = APIRouter(prefix="/api/v1/screenings/batch", tags=["batch"],

@@ -19,11 +19,11 @@ from app.schemas import problem_responses
 from app.security import AdminDep, ReviewerDep
 from app.uploads import save_upload, suffix_of
 from spatial.errors import InputError, NotFoundError, RedlineError
-from spatial.layerimport import RASTER_SUFFIXES, check_declared_holds, import_layer
-from spatial.layerkinds import KINDS, RASTER_KINDS, is_raster
-from spatial.layerload import LayerSource
-from spatial.report import render_validation
-from spatial.store import SourceMeta
+from spatial.layers.ingest import RASTER_SUFFIXES, check_declared_holds, import_layer
+from spatial.layers.kinds import KINDS, RASTER_KINDS, is_raster
+from spatial.layers.load import LayerSource
+from spatial.layers.store import SourceMeta
+from spatial.render.report import render_validation
 
 router = APIRouter(prefix="/api/v1", tags=["layers"], responses=problem_responses())
 
@@ -120,7 +120,7 @@ async def upload_version(kind: str, request: Request, runtime: RuntimeDep,
         # streamed to disk under the limit (the form parser already spooled it to disk)
         await save_upload(upload, path, runtime.settings.max_upload_bytes)
         # a raster's header is checked before any pixel is read, and nothing is stored
-        # when it is refused (spatial.rasterfile)
+        # when it is refused (spatial.layers.rasterfile)
         lv, notes = await run_in_threadpool(
             lambda: import_layer(runtime.store, kind, path, meta,
                                  loaded_by=f"{who.name} ({who.id})",

@@ -18,10 +18,10 @@ from app.routes.layers import ActivateIn
 from app.schemas import problem_responses
 from app.security import AdminDep, ReviewerDep
 from app.uploads import save_upload, suffix_of
-from spatial.accesslist import KIND, SUFFIXES, import_access_list
 from spatial.errors import InputError, NotFoundError, RedlineError
-from spatial.report import render_validation
-from spatial.store import SourceMeta
+from spatial.layers.accesslist import KIND, SUFFIXES, import_access_list
+from spatial.layers.store import SourceMeta
+from spatial.render.report import render_validation
 
 router = APIRouter(prefix="/api/v1/lists", tags=["access lists"], responses=problem_responses())
 

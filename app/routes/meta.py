@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from app.deps import RuntimeDep
 from app.schemas import problem_responses
-from spatial.layerkinds import KINDS
+from spatial.layers.kinds import KINDS
 from spatial.ruleset import rules_summary
 
 router = APIRouter(responses=problem_responses())

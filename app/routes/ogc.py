@@ -19,8 +19,8 @@ from shapely.geometry import box, mapping
 from app.deps import RuntimeDep
 from app.schemas import problem_responses
 from spatial.errors import NotFoundError, RedlineError
-from spatial.layerkinds import KINDS
-from spatial.layerset import IndexedLayer
+from spatial.layers.kinds import KINDS
+from spatial.layers.layerset import IndexedLayer
 
 router = APIRouter(prefix="/ogc", tags=["ogc"], responses=problem_responses())
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"

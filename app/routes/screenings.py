@@ -27,13 +27,13 @@ from app.security import CallerDep, ReviewerDep
 from app.state import Runtime
 from app.uploads import read_form, request_invalid, save_upload, suffix_of
 from spatial.errors import InputError, NotFoundError, RequestTimeout, StoreBusyError
-from spatial.layerset import LayerSet
-from spatial.mapview import render_map
+from spatial.layers.layerset import LayerSet
 from spatial.project import Project
-from spatial.report import render_report
+from spatial.render.mapview import render_map
+from spatial.render.report import render_report
+from spatial.render.staticmap import static_map_svg
 from spatial.service import Screening, ScreeningRequest, to_json
-from spatial.site import Site
-from spatial.staticmap import static_map_svg
+from spatial.sites.site import Site
 from spatial.verdict import VerdictDocument
 
 #: JSON bodies up to this size may be screened on the event loop (ScreeningService.screen_now)

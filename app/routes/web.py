@@ -11,7 +11,7 @@ from app.deps import RuntimeDep
 from app.schemas import problem_responses
 from app.settings import REPO_ROOT
 from spatial import __version__
-from spatial.basemap import distance_rings
+from spatial.render.basemap import distance_rings
 
 router = APIRouter(responses=problem_responses())
 PAGE = REPO_ROOT / "app" / "static" / "index.html"

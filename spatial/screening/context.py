@@ -12,10 +12,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from spatial.geodesy import LocalFrame, degree_margin, farthest_lat, local_frame
-from spatial.layerset import IndexedLayer, LayerSet
+from spatial.layers.layerset import IndexedLayer, LayerSet
 from spatial.screening.lookup import SiteLookup
 from spatial.screening.outcome import Outcome
-from spatial.site import Site
+from spatial.sites.site import Site
 
 #: at most this many of a site's vertices are tried as witnesses (``witness_xy``): each is
 #: measured against a feature's edge, so a 100 000-vertex corridor must not try them all

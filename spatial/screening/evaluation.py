@@ -17,15 +17,15 @@ import shapely
 from spatial import __version__
 from spatial.geodesy import geodesic_area
 from spatial.identity import IdentityCache
-from spatial.layerset import IndexedLayer, LayerSet, RasterLayer
+from spatial.layers.layerset import IndexedLayer, LayerSet, RasterLayer
 from spatial.project import Project, activity_fits, match, missing_attributes
 from spatial.ruleset import Rule, RuleSet
 from spatial.screening.context import Context, MissingLayer
 from spatial.screening.lookup import SiteLookup
 from spatial.screening.nearest import nearest_constraints
 from spatial.screening.predicates import Outcome, evaluate, quiet
-from spatial.site import Site
-from spatial.unitlists import UnitResult, screen_units
+from spatial.screening.unitlists import UnitResult, screen_units
+from spatial.sites.site import Site
 from spatial.verdict import (
     VERDICT_ZH,
     ExceptionNote,

@@ -3,7 +3,7 @@
 A predicate asks "which features of this layer lie within this reach of the site?" and "does
 this layer's data cover the site?". ``SiteLookup`` answers one screening's questions as they
 come and keeps the answers (many rules ask the same layer the same question). A batch asks
-the same questions of a whole chunk at once beforehand (spatial.bulk) and hands each screening
+the same questions of a whole chunk at once beforehand (spatial.batch.bulk) and hands each screening
 a ``PrefetchedLookup`` holding its answers, which also knows which rules have nothing near the
 site, whether the dataset covers it and where the nearest search may begin. The screening
 asks both the same way; the single path does not know a batch exists.
@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from spatial.geodesy import farthest_lat, margin_deg, short_degree_m
 
 if TYPE_CHECKING:
-    from spatial.layerset import IndexedLayer
+    from spatial.layers.layerset import IndexedLayer
     from spatial.ruleset import Where
 
 #: (layer kind, reach in metres): an index question about the site's footprint
@@ -66,7 +66,7 @@ class SiteLookup:
 
 
 class PrefetchedLookup(SiteLookup):
-    """A site's answers found in bulk with the rest of its chunk (spatial.bulk.prefetch): the
+    """A site's answers found in bulk with the rest of its chunk (spatial.batch.bulk.prefetch): the
     same answers asking one by one gives; a question not asked in bulk is asked lazily."""
 
     def __init__(self, footprint: BaseGeometry):

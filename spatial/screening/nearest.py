@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from spatial.geodesy import degree_margin, nearest_distance
-from spatial.layerset import IndexedLayer, LayerSet
+from spatial.layers.layerset import IndexedLayer, LayerSet
 from spatial.screening.context import CLIP_SLACK_M, Context, clip_near
 from spatial.verdict import Nearest
 
@@ -59,7 +59,7 @@ Matched = Callable[[str, float, np.ndarray, np.ndarray], np.ndarray]
 
 
 def first_radii(n_sites: int, layers: LayerSet, matched: Matched) -> dict[int, list[int | None]]:
-    """The widening search for a chunk of ``n_sites`` sites at once (spatial.bulk): per
+    """The widening search for a chunk of ``n_sites`` sites at once (spatial.batch.bulk): per
     ``CONSTRAINTS`` entry and site, the first radius (index into ``RADII_M``) with a matching
     feature, or None for none within the last; a radius is asked only of the sites with no
     match within the previous one. ``_nearest`` then begins there (``lookup.nearest_start``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from spatial.layerset import IndexedLayer, RasterLayer
+from spatial.layers.layerset import IndexedLayer, RasterLayer
 
 
 @dataclass

@@ -15,12 +15,12 @@ import pytest
 import yaml
 from shapely.geometry import LineString
 
-from spatial.bulk import prefetch
+from spatial.batch.bulk import prefetch
 from spatial.errors import DataError
+from spatial.layers.store import LayerStore, SourceMeta
 from spatial.project import Project
 from spatial.screening.evaluation import screen
-from spatial.site import build_site
-from spatial.store import LayerStore, SourceMeta
+from spatial.sites.site import build_site
 from tests import synth
 from tests.legal.world import CAT, RULESET, ZONE_X, near_river, run
 
@@ -88,7 +88,7 @@ def test_non_chemical_project_is_not_concerned():
 
 
 def test_batch_reports_the_same_gap_as_a_single_screening():
-    """Batch (spatial.bulk prefetch) = single screening for the class gap (→ indeterminate)."""
+    """Batch (spatial.batch.bulk prefetch) = single screening for the class gap (→ indeterminate)."""
     rules = tuple(r for r in RULESET.rules if r.family == "yangtze")
     rs = dataclasses.replace(RULESET, rules=rules)
     layers = synth.layerset(synth.district_layer(), rivers(MAIN_ONLY))

@@ -10,7 +10,7 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import LineString
 
-from spatial.layerset import ASSUMED_MAX_HALF_WIDTH_M
+from spatial.layers.layerset import ASSUMED_MAX_HALF_WIDTH_M
 from tests import synth
 from tests.legal.world import ZONE_X, finding, near_river, run
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import _table
-from spatial.report import render_report
+from spatial.render.report import render_report
 from spatial.verdict import read_document
 from tests.legal.world import INSIDE, OUTSIDE, RULESET, finding, run, zone
 from tests.test_rule_families import SPATIAL, _project, _run, _sites

@@ -11,7 +11,7 @@ from shapely.geometry import LineString
 
 from spatial.project import Project
 from spatial.screening.evaluation import screen
-from spatial.site import build_site
+from spatial.sites.site import build_site
 from tests import synth
 from tests.legal.world import INSIDE, RULESET, finding, run, verdicts, zone
 

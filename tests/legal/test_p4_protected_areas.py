@@ -3,7 +3,7 @@ scenic areas (风景名胜区条例 第二十六条、第二十七条), on tiny 
 
 from __future__ import annotations
 
-from spatial.report import render_report
+from spatial.render.report import render_report
 from spatial.verdict import read_document
 from tests.legal.world import INSIDE, OUTSIDE, finding, run, verdicts, zone
 

@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from spatial.project import Project
 from spatial.ruleset import load_ruleset
 from spatial.screening.evaluation import screen
-from spatial.site import build_site
+from spatial.sites.site import build_site
 from tests import synth
 
 RULESET = load_ruleset(Path(__file__).resolve().parents[2] / "rules")

@@ -15,19 +15,19 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from spatial.identity import IdentityCache
-from spatial.layerset import IndexedLayer, LayerSet
+from spatial.layers.layerset import IndexedLayer, LayerSet
+from spatial.predicate_specs import SPECS, PredicateSpec
 from spatial.ruleset import Where
 from spatial.screening.context import Context
 from spatial.screening.lookup import Question
 from spatial.screening.outcome import Outcome
-from spatial.screening.predicate_specs import SPECS, PredicateSpec
 
 
 class Predicate:
     """Base class: ``evaluate`` one rule's ``where`` in a screening context."""
 
     name: ClassVar[str]
-    #: its parameters (spatial.screening.predicate_specs), set by ``register``
+    #: its parameters (spatial.predicate_specs), set by ``register``
     spec: ClassVar[PredicateSpec]
 
     def evaluate(self, ctx: Context, where: Where) -> Outcome:  # pragma: no cover - abstract

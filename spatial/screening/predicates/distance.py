@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from spatial.geodesy import nearest_distance
-from spatial.layerset import ASSUMED_MAX_HALF_WIDTH_M, IndexedLayer, LayerSet
+from spatial.layers.layerset import ASSUMED_MAX_HALF_WIDTH_M, IndexedLayer, LayerSet
 from spatial.ruleset import Where
 from spatial.screening.context import Context, clip_for
 from spatial.screening.lookup import Question

@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from spatial.geodesy import degree_margin, geodesic_area, nearest_distance
-from spatial.layerset import IndexedLayer, LayerSet
+from spatial.layers.layerset import IndexedLayer, LayerSet
 from spatial.ruleset import Where
 from spatial.screening.context import CLIP_SLACK_M, Context, clip_near, local_feature
 from spatial.screening.lookup import Question

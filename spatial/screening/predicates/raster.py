@@ -6,12 +6,12 @@ import numpy as np
 import shapely
 
 from spatial.geodesy import geodesic_area
-from spatial.layerset import RasterLayer
+from spatial.layers.layerset import RasterLayer
+from spatial.render.thumbnail import thumbnail_png, window_bounds_ll
 from spatial.ruleset import Where
 from spatial.screening.context import Context, MissingLayer
 from spatial.screening.predicates.base import Outcome, Predicate, register
-from spatial.thumbnail import thumbnail_png, window_bounds_ll
-from spatial.zonal import misses, zonal_cells
+from spatial.screening.zonal import misses, zonal_cells
 
 
 def _off_raster(raster: RasterLayer) -> Outcome:
@@ -25,7 +25,7 @@ _OPS = {"eq": np.equal, "ne": np.not_equal, "gt": np.greater, "ge": np.greater_e
 @register
 class RasterShare(Predicate):
     """The share of the site (optionally of its part inside ``layer``) on raster cells that
-    meet ``condition`` reaches ``min_share``; weighted by true cell area (see spatial.zonal)."""
+    meet ``condition`` reaches ``min_share``; weighted by true cell area (see spatial.screening.zonal)."""
 
     name = "raster_share"
 

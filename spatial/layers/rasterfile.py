@@ -5,7 +5,7 @@ A GeoTIFF's header can promise far more than its bytes: a sparse, compressed 1 M
 declare 200 000 × 200 000 cells. Its size is therefore judged from the header (cells, and
 width × height × bands × bytes per cell) before any pixel is read. What passes is read in
 strips of rows, so validating and hashing it needs a bounded amount of memory whatever its
-size. Used by the raster import (spatial.rasterstore) and by the store's file checks.
+size. Used by the raster import (spatial.layers.raster) and by the store's file checks.
 """
 
 from __future__ import annotations

@@ -44,9 +44,9 @@ from spatial.errors import (
     NotFoundError,
     StoreBusyError,
 )
-from spatial.layerkinds import KINDS, LayerKind, is_raster
-from spatial.rasterfile import content_digest
-from spatial.validation import ValidationReport, compare, validate_frame
+from spatial.layers.kinds import KINDS, LayerKind, is_raster
+from spatial.layers.rasterfile import content_digest
+from spatial.layers.validation import ValidationReport, compare, validate_frame
 
 log = logging.getLogger(__name__)
 

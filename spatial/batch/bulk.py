@@ -25,15 +25,15 @@ import numpy as np
 import shapely
 
 from spatial.geodesy import farthest_lat, margin_deg, short_degree_m
-from spatial.layerset import LayerSet
+from spatial.layers.layerset import LayerSet
 from spatial.ruleset import Rule, Where
 from spatial.screening.lookup import PrefetchedLookup, Question
 from spatial.screening.nearest import first_radii
 from spatial.screening.predicates import REGISTRY
-from spatial.site import Site
+from spatial.sites.site import Site
 
 #: what a screening asks besides its rules: the districts (scope, ``site.districts``) and the
-#: control units (spatial.unitlists), both by overlap
+#: control units (spatial.screening.unitlists), both by overlap
 SCREENING_QUESTIONS: tuple[Question, ...] = (("admin_district", 0.0), ("control_unit", 0.0))
 
 

@@ -23,9 +23,9 @@ from exactextract.raster import NumPyRasterSource
 from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
-from spatial.crs import transform_geometry
 from spatial.errors import TooLargeError
 from spatial.geodesy import geodesic_area
+from spatial.sites.crs import transform_geometry
 
 #: Largest window (cells) one site may read; ≈ 50 MB of uint8 and a bounded mask.
 MAX_WINDOW_CELLS = 50_000_000

@@ -23,8 +23,8 @@ from shapely.geometry.base import BaseGeometry
 
 from spatial.archive import extract_zip
 from spatial.errors import InputError, TooLargeError
-from spatial.jzd import looks_like_jzd, parse_jzd
-from spatial.site import check_vertices
+from spatial.sites.checks import check_vertices
+from spatial.sites.jzd import looks_like_jzd, parse_jzd
 from spatial.vectorfiles import main_member, read_vector, shapefile_encoding, spatial_layers
 
 MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -9,7 +9,7 @@ from typing import Any
 
 from shapely.geometry import shape
 
-from spatial.accesslist import by_dimension
+from spatial.layers.accesslist import by_dimension
 from spatial.verdict import Finding, VerdictDocument
 
 _VERDICTS = ("forbid", "restrict", "pass", "indeterminate")  # badge colours: .v-* in _CSS

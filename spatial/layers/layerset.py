@@ -27,12 +27,12 @@ import rasterio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from spatial.accesslist import KIND as ACCESS_LIST
-from spatial.accesslist import AccessList, load_rows
 from spatial.errors import LayerTamperedError
 from spatial.identity import IdentityCache
-from spatial.layerkinds import is_raster
-from spatial.store import LayerStore, LayerVersion, plain_value
+from spatial.layers.accesslist import KIND as ACCESS_LIST
+from spatial.layers.accesslist import AccessList, load_rows
+from spatial.layers.kinds import is_raster
+from spatial.layers.store import LayerStore, LayerVersion, plain_value
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ import shapely
 from shapely.geometry import box, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from spatial.basemap import distance_tests
 from spatial.geodesy import degree_margin, local_frame
-from spatial.layerset import LayerSet
+from spatial.layers.layerset import LayerSet
+from spatial.render.basemap import distance_tests
 from spatial.ruleset import RuleSet
 from spatial.verdict import Finding, VerdictDocument
 

@@ -1,6 +1,6 @@
 """The control units a site touches and their access lists' part of a screening.
 
-For each 环境管控单元 the site overlaps, its rows in the active access list (spatial.accesslist)
+For each 环境管控单元 the site overlaps, its rows in the active access list (spatial.layers.accesslist)
 are either *checked* (the row carries a condition in the rule language: a finding when the
 project meets it, a gap when the project does not say) or go, verbatim, into the verdict's
 ``checklist`` (须逐条核对).
@@ -19,10 +19,10 @@ from typing import Any
 
 import shapely
 
-from spatial.accesslist import TITLE_ZH, AccessList, Requirement
 from spatial.geodesy import geodesic_area
 from spatial.hanzi import to_simplified
-from spatial.layerset import IndexedLayer
+from spatial.layers.accesslist import TITLE_ZH, AccessList, Requirement
+from spatial.layers.layerset import IndexedLayer
 from spatial.project import Project, match, missing_attributes
 from spatial.ruleset import RuleSet
 from spatial.screening.context import Context

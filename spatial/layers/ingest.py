@@ -1,8 +1,8 @@
 """Importing a layer file as a new version: the one place that decides raster or vector.
 
 The upload route, the CLI and the demo seeding all call ``import_layer``: a raster kind takes a
-GeoTIFF (spatial.rasterstore), any other kind a vector file read as an upload is read
-(spatial.layerload: its own GDAL driver, encoding, table, CRS and field map). A declared
+GeoTIFF (spatial.layers.raster), any other kind a vector file read as an upload is read
+(spatial.layers.load: its own GDAL driver, encoding, table, CRS and field map). A declared
 ``holds`` is checked against the kind before anything is read or stored (a typo must not be
 recorded as a refused version whose content then cannot be imported again with the right
 declaration); that the data holds no undeclared value is checked by the validation.
@@ -16,10 +16,10 @@ import geopandas as gpd
 import yaml
 
 from spatial.errors import DataError, InputError
-from spatial.layerkinds import KINDS, is_raster
-from spatial.layerload import LayerSource, read_layer
-from spatial.rasterstore import import_raster
-from spatial.store import LayerStore, LayerVersion, SourceMeta, declare_holds
+from spatial.layers.kinds import KINDS, is_raster
+from spatial.layers.load import LayerSource, read_layer
+from spatial.layers.raster import import_raster
+from spatial.layers.store import LayerStore, LayerVersion, SourceMeta, declare_holds
 
 RASTER_SUFFIXES = (".tif", ".tiff")
 

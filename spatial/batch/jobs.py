@@ -24,10 +24,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from spatial import batch
+from spatial.batch import chunks as batch
 from spatial.errors import ConflictError, NotFoundError
+from spatial.layers.store import LayerStore, now_iso
 from spatial.service import ScreeningService, to_json
-from spatial.store import LayerStore, now_iso
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from pyproj.exceptions import CRSError, ProjError
 from shapely.geometry.base import BaseGeometry
 
 from spatial.errors import InputError
+from spatial.sites.checks import refuse_outside_range, refuse_swapped_axes
 
 #: Chongqing's extent with a margin, lon/lat.
 CHONGQING_BOUNDS = (105.0, 28.0, 110.5, 32.5)
@@ -32,6 +33,30 @@ _OLD_DATUM_WARNING = {
     "Xian 1980": "西安80坐标系转换为CGCS2000需要当地七参数，此处采用近似转换，误差可达数米至数十米",
     "Beijing 1954": "北京54坐标系转换为CGCS2000需要当地七参数，此处采用近似转换，误差可达数十米",
 }
+
+
+def site_to_lonlat(geom: BaseGeometry, crs: str | None, accuracy_m: float,
+                   warnings: list[str]) -> tuple[BaseGeometry, str, float]:
+    """The CRS step of a site: the geometry in lon/lat, the CRS it was read in (stated, or
+    inferred from the coordinates) and the positional accuracy (widened for an old datum
+    without local parameters); refuses swapped axes, coordinates out of range, a projected
+    zone that does not fit, and a site far from Chongqing. Notes go to ``warnings``."""
+    name = normalise_crs_name(crs)
+    if name is None or is_geographic(name):
+        refuse_swapped_axes(geom)
+    if name is None:
+        name, note = infer_crs(geom)
+        if note:
+            warnings.append(note)
+    ll, crs_warnings = to_lonlat(geom, name)
+    warnings.extend(crs_warnings)
+    if crs_warnings:  # an old datum without local parameters: widen the borderline band
+        accuracy_m += OLD_DATUM_UNCERTAINTY_M
+        warnings.append(f"场址位置精度已计入基准转换不确定度 {OLD_DATUM_UNCERTAINTY_M:g} 米")
+    refuse_outside_range(ll)
+    check_zone(ll, name)
+    check_region(ll)
+    return ll, name, accuracy_m
 
 
 def normalise_crs_name(crs: str | None) -> str | None:

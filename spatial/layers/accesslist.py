@@ -34,7 +34,7 @@ from spatial.ruleset import ProjectFilter
 from spatial.verdict import FindingVerdict
 
 if TYPE_CHECKING:  # the store builds on this module's neighbours; only its types are needed
-    from spatial.store import LayerStore, LayerVersion, SourceMeta
+    from spatial.layers.store import LayerStore, LayerVersion, SourceMeta
 
 KIND = "access_list"
 TITLE_ZH = "生态环境准入清单"
@@ -349,7 +349,7 @@ def import_access_list(store: LayerStore, path: Path, meta: SourceMeta,
     """Read, validate and store an access list as a new version of kind ``access_list``
     (activated only when asked and valid); a list with errors is recorded, with its report,
     and raises DataError like a layer (``LayerStore.record_version``)."""
-    from spatial.validation import ValidationReport
+    from spatial.layers.validation import ValidationReport
 
     cells = read_table(path, encoding=encoding)
     units = None
@@ -387,7 +387,7 @@ def seed_access_lists(store: LayerStore, manifest: Path, catalogue: IndustryCata
     """Import and activate the lists of the shipped ``data/access_lists.yaml`` (if any)."""
     import yaml
 
-    from spatial.store import SourceMeta
+    from spatial.layers.store import SourceMeta
 
     if not manifest.exists():
         return []

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from spatial.batch import counts
+from spatial.batch.chunks import counts
 from spatial.screening.nearest import CONSTRAINTS
 from spatial.service import to_json
 

@@ -2,8 +2,8 @@
 
 Each result row equals screening that site alone; a bad or failing site gets an error row and
 never stops the batch. Sites are screened in chunks: a chunk's sites are parsed, their index
-questions answered in bulk (spatial.bulk), then each is screened. Chunks run in worker
-processes (both cores; GEOS prepared geometries are per process), or on Dask (spatial.daskrun).
+questions answered in bulk (spatial.batch.bulk), then each is screened. Chunks run in worker
+processes (both cores; GEOS prepared geometries are per process), or on Dask (spatial.batch.daskrun).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from spatial.archive import extract_zip
-from spatial.bulk import prefetch
+from spatial.batch.bulk import prefetch
 from spatial.errors import InputError, RedlineError
 from spatial.screening import evaluation
 from spatial.service import ScreeningRequest, ScreeningService
-from spatial.site import Site
+from spatial.sites.site import Site
 from spatial.vectorfiles import main_member, read_vector, shapefile_encoding, spatial_layers
 from spatial.verdict import Verdict
 
@@ -206,8 +206,8 @@ def worker_service(source: DataSource) -> ScreeningService:
     key = json.dumps(asdict(source), sort_keys=True)
     service = _WORKER.get(key)
     if service is None:
+        from spatial.layers.store import LayerStore
         from spatial.ruleset import load_ruleset
-        from spatial.store import LayerStore
 
         ruleset = load_ruleset(Path(source.rules_dir))
         if ruleset.sha256 != source.rules_sha256:

@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from spatial.geodesy import geodesic_area
-from spatial.layerkinds import LayerKind
+from spatial.layers.kinds import LayerKind
 
 
 @dataclass

@@ -10,7 +10,7 @@ import shapely
 from shapely.geometry import mapping
 
 from spatial.geodesy import _frame
-from spatial.layerset import LayerSet
+from spatial.layers.layerset import LayerSet
 from spatial.ruleset import RuleSet, Where
 
 #: Transverse Mercator through the middle of Chongqing; scale error < 0.1 % across the city,

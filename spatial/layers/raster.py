@@ -1,7 +1,7 @@
 """Raster layer versions (eco_importance, slope_deg): validated, stored as Cloud-Optimized
 GeoTIFFs beside the vector versions, with the same catalogue, activation and rollback.
 
-The file is read as spatial.rasterfile reads it: its size judged from the header before any
+The file is read as spatial.layers.rasterfile reads it: its size judged from the header before any
 pixel is read, so a refused raster leaves nothing behind (no catalogue row, no file).
 """
 
@@ -17,10 +17,10 @@ import shapely
 from rasterio.warp import transform_bounds
 
 from spatial.errors import NotFoundError
-from spatial.layerkinds import RASTER_KINDS, RasterKind
-from spatial.rasterfile import check_size, header_digest, open_geotiff, scan_band
-from spatial.store import LayerStore, LayerVersion, SourceMeta
-from spatial.validation import ValidationReport
+from spatial.layers.kinds import RASTER_KINDS, RasterKind
+from spatial.layers.rasterfile import check_size, header_digest, open_geotiff, scan_band
+from spatial.layers.store import LayerStore, LayerVersion, SourceMeta
+from spatial.layers.validation import ValidationReport
 
 
 def import_raster(store: LayerStore, kind: str, path: Path, meta: SourceMeta, *,

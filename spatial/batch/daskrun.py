@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from spatial.batch import CHUNK, BatchOptions, DataSource, Progress, screen_chunk, warm, worker_service
+from spatial.batch.chunks import CHUNK, BatchOptions, DataSource, Progress, screen_chunk, warm, worker_service
 
 
 def _anchor(feature: Any) -> shapely.Geometry | None:

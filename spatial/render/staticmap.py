@@ -13,7 +13,7 @@ from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
 
 from spatial.geodesy import degree_margin, local_frame
-from spatial.layerset import LayerSet
+from spatial.layers.layerset import LayerSet
 from spatial.verdict import VerdictDocument
 
 _AREA_WIDE = {"admin_district", "air_key_control_zone", "control_unit"}

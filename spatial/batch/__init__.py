@@ -1,0 +1,1 @@
+"""Screening many sites: chunks, bulk index queries, worker pools, Dask, jobs, output files."""

@@ -1,0 +1,1 @@
+"""Layer versions: kinds, validation, the store, import, rasters, the indexed layer set, access lists."""

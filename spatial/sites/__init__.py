@@ -1,0 +1,1 @@
+"""The proposed site: reading its formats, its CRS, checks, and its footprint."""
