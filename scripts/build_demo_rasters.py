@@ -9,7 +9,7 @@
   steep-flanked ridge along the axis of its 四山 no-build zone, on a gently rolling 250 m
   plain. Slope is computed in metres (cell sizes from the latitude), never in degrees.
 
-Run: ``python scripts/build_demo_rasters.py`` (after scripts/build_demo_data.py).
+Run: ``python scripts/build_demo_rasters.py`` (after python -m scripts.demo_data).
 """
 
 from __future__ import annotations

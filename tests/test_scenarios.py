@@ -1,6 +1,6 @@
 """End-to-end scenarios on the shipped demo data: expected verdicts and rule ids.
 
-Reference points are documented in data/README.md (built by scripts/build_demo_data.py).
+Reference points are documented in data/README.md (built by scripts/demo_data/).
 """
 
 from __future__ import annotations
