@@ -19,11 +19,14 @@ uploads are read with fiona.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 
+from spatial.archive import extract_zip
 from spatial.errors import InputError
 
 #: the one GDAL driver that may open each declared format (by file extension)
@@ -243,6 +246,45 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
         raise InputError("无法读取文件(格式不支持或文件损坏)",
                          "Cannot read the file (unsupported or corrupt)",
                          code="file.unreadable") from exc
+
+
+@dataclass
+class VectorFile:
+    """A vector upload made ready to read: the file GDAL opens (an archive's main member), the
+    text encoding (a shapefile's: stated, ``.cpg`` or detected) and how it was decided."""
+
+    path: Path
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def layers(self) -> list[str]:
+        """The file's spatial layers; ``file.unreadable`` when GDAL cannot list them (a refused
+        format keeps its own code, ``upload.format_mismatch``)."""
+        try:
+            return spatial_layers(self.path)
+        except InputError:
+            raise
+        except Exception as exc:  # GDAL raises driver-specific errors
+            raise InputError("无法读取文件(格式不支持或文件损坏)",
+                             "Cannot read the file (unsupported or corrupt)",
+                             code="file.unreadable") from exc
+
+    def read(self, layer: str | None = None) -> gpd.GeoDataFrame:
+        """One layer's features (default: the first), with the file's own driver."""
+        return read_vector(self.path, layer=layer, encoding=self.encoding)
+
+
+def open_vector(path: Path, tmp: Path, *, encoding: str | None = None) -> VectorFile:
+    """The one way uploads are opened for reading (sites, layers, parcel inventories): a
+    ``.zip``/``.kmz`` is unpacked into ``tmp`` (checked: spatial.archive) and its main member
+    chosen; a shapefile's encoding is settled (``encoding``, when stated, wins)."""
+    suffix = path.suffix.lower()
+    target = main_member(extract_zip(path, tmp), suffix) if suffix in (".zip", ".kmz") else path
+    notes: list[str] = []
+    if target.suffix.lower() == ".shp":
+        encoding, notes = shapefile_encoding(target, encoding)
+    return VectorFile(target, encoding, notes)
 
 
 def _check_xml(path: Path) -> None:

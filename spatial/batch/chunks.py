@@ -23,13 +23,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from spatial.archive import extract_zip
 from spatial.batch.bulk import prefetch
 from spatial.errors import InputError, RedlineError
 from spatial.screening import evaluation
 from spatial.service import ScreeningRequest, ScreeningService
 from spatial.sites.site import Site
-from spatial.vectorfiles import main_member, read_vector, shapefile_encoding, spatial_layers
+from spatial.vectorfiles import open_vector
 from spatial.verdict import Verdict
 
 PROJECT_KEYS = ("industry", "nature", "type", "activity", "flags")
@@ -168,17 +167,13 @@ def read_sites(path: Path) -> tuple[list[dict[str, Any]], str | None]:
                              code="batch.unreadable") from exc
         return features_of(fc), None
     with tempfile.TemporaryDirectory(prefix="redline-batch-") as tmp:
-        target, encoding = path, None
-        if suffix in (".zip", ".kmz"):
-            target = main_member(extract_zip(path, Path(tmp)), suffix)
-            if target.suffix.lower() == ".shp":
-                encoding, _ = shapefile_encoding(target)
-        names = spatial_layers(target)
+        vf = open_vector(path, Path(tmp))
+        names = vf.layers
         if len(names) > 1:
             raise InputError(f"文件含 {len(names)} 个图层({'、'.join(names[:5])})，请只提交一个图层",
                              f"The file holds {len(names)} layers; submit one layer",
                              code="batch.multiple_layers", details={"layers": names})
-        gdf = read_vector(target, encoding=encoding)
+        gdf = vf.read()
     crs = gdf.crs.to_string() if gdf.crs is not None else None
     if crs in ("EPSG:4326", "OGC:CRS84", "EPSG:4490"):
         crs = None

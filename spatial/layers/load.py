@@ -9,9 +9,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from spatial.archive import extract_zip
 from spatial.errors import InputError
-from spatial.vectorfiles import main_member, read_vector, shapefile_encoding, spatial_layers
+from spatial.vectorfiles import VectorFile, open_vector
 
 LAYER_SUFFIXES = {".geojson", ".json", ".zip", ".gpkg", ".kml", ".kmz"}
 
@@ -34,13 +33,9 @@ def read_layer(src: LayerSource) -> tuple[gpd.GeoDataFrame, list[str]]:
         raise InputError(f"不支持的图层文件类型：{suffix}；支持 {', '.join(sorted(LAYER_SUFFIXES))}",
                          f"Unsupported layer file type: {suffix}", code="upload.unsupported_format")
     with tempfile.TemporaryDirectory(prefix="redline-layer-") as tmp:
-        path, encoding = src.path, src.encoding
-        notes: list[str] = []
-        if suffix in (".zip", ".kmz"):
-            path = main_member(extract_zip(src.path, Path(tmp)), suffix)
-            if path.suffix.lower() == ".shp":
-                encoding, notes = shapefile_encoding(path, src.encoding)
-        gdf = _read(path, src.table, encoding, notes)
+        vf = open_vector(src.path, Path(tmp), encoding=src.encoding)
+        notes = list(vf.notes)
+        gdf = _read(vf, src.table, notes)
     _refuse_mojibake(gdf)
     if gdf.crs is None:
         if not src.crs:
@@ -52,15 +47,8 @@ def read_layer(src: LayerSource) -> tuple[gpd.GeoDataFrame, list[str]]:
     return _map_fields(gdf, src.field_map), notes
 
 
-def _read(path: Path, table: str | None, encoding: str | None,
-          notes: list[str]) -> gpd.GeoDataFrame:
-    try:
-        layers = spatial_layers(path)
-    except InputError:  # a refused format (upload.format_mismatch) keeps its own code
-        raise
-    except Exception as exc:  # GDAL raises driver-specific errors
-        raise InputError("无法读取图层文件(格式不支持或文件损坏)", "Cannot read the layer file",
-                         code="file.unreadable") from exc
+def _read(vf: VectorFile, table: str | None, notes: list[str]) -> gpd.GeoDataFrame:
+    layers = vf.layers
     if table is None and len(layers) > 1:
         raise InputError(f"文件含多个图层，请指定 table：{', '.join(layers)}",
                          f"The file holds several layers; choose one: {', '.join(layers)}",
@@ -74,7 +62,7 @@ def _read(path: Path, table: str | None, encoding: str | None,
     chosen = table or layers[0]
     if table:
         notes.append(f"读取图层 {chosen}")
-    return read_vector(path, layer=chosen, encoding=encoding)
+    return vf.read(chosen)
 
 
 def _refuse_mojibake(gdf: gpd.GeoDataFrame) -> None:

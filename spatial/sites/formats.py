@@ -21,11 +21,10 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import LineString, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
-from spatial.archive import extract_zip
 from spatial.errors import InputError, TooLargeError
 from spatial.sites.checks import check_vertices
 from spatial.sites.jzd import looks_like_jzd, parse_jzd
-from spatial.vectorfiles import main_member, read_vector, shapefile_encoding, spatial_layers
+from spatial.vectorfiles import VectorFile, open_vector
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 TEXT_SUFFIXES = {".geojson", ".json", ".wkt", ".ewkt", ".txt", ".csv"}
@@ -86,38 +85,23 @@ def parse_file(path: Path, crs: str | None = None) -> RawSite:
     if suffix in TEXT_SUFFIXES:
         return parse_text(_decode(path.read_bytes()), crs)
     with tempfile.TemporaryDirectory(prefix="redline-site-") as tmp:
-        if suffix in (".zip", ".kmz"):
-            members = extract_zip(path, Path(tmp))
-            return _from_archive(members, suffix, crs)
-        return _gdal(path, suffix.lstrip("."))
+        vf = open_vector(path, Path(tmp))
+        ext = vf.path.suffix.lower()
+        if ext in TEXT_SUFFIXES:  # a zipped GeoJSON, WKT or 界址点 text
+            return parse_file(vf.path, crs)
+        fmt = {".kml": "kmz" if suffix == ".kmz" else "kml", ".shp": "shapefile"}.get(
+            ext, ext.lstrip("."))
+        return _gdal(vf, fmt)
 
 
-def _from_archive(members: list[Path], suffix: str, crs: str | None) -> RawSite:
-    main = main_member(members, suffix)
-    ext = main.suffix.lower()
-    if ext == ".kml":
-        return _gdal(main, "kmz" if suffix == ".kmz" else "kml")
-    if ext != ".shp":
-        return parse_file(main, crs)
-    encoding, notes = shapefile_encoding(main)
-    raw = _gdal(main, "shapefile", encoding=encoding)
-    raw.warnings[:0] = notes
-    return raw
-
-
-def _gdal(path: Path, fmt: str, *, encoding: str | None = None) -> RawSite:
-    try:
-        spatial = spatial_layers(path)
-    except InputError:  # a refused format (upload.format_mismatch) keeps its own code
-        raise
-    except Exception as exc:  # GDAL raises driver-specific errors
-        raise InputError("无法读取场址文件(格式不支持或文件损坏)",
-                         "Cannot read the site file (unsupported or corrupt)",
-                         code="file.unreadable") from exc
+def _gdal(vf: VectorFile, fmt: str) -> RawSite:
+    spatial = vf.layers
     if not spatial:
         raise InputError("文件中没有几何图层", "The file has no geometry layer", code="site.empty")
-    df = read_vector(path, layer=spatial[0], encoding=encoding)
-    warnings = [f"文件含 {len(spatial)} 个图层，仅读取第一个：{spatial[0]}"] if len(spatial) > 1 else []
+    df = vf.read(spatial[0])
+    warnings = [*vf.notes]
+    if len(spatial) > 1:
+        warnings.append(f"文件含 {len(spatial)} 个图层，仅读取第一个：{spatial[0]}")
     geoms = [g for g in df.geometry if g is not None and not g.is_empty]
     if not geoms:
         raise InputError("文件中没有几何", "The file holds no geometry", code="site.empty")
