@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from spatial import catalogue
 from spatial.errors import ConflictError, InputError
 from spatial.layers.store import LayerStore, now_iso
 
@@ -29,14 +30,14 @@ def backup(store: LayerStore, dest: Path) -> dict[str, Any]:
         raise ConflictError(f"备份目录不为空：{dest}", f"Backup directory is not empty: {dest}",
                             code="backup.dest_not_empty")
     dest.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(store.db_path)
-    dst = sqlite3.connect(dest / "catalog.sqlite")
+    src = catalogue.connect(store.db_path)
+    dst = catalogue.connect(dest / "catalog.sqlite")
     try:
         src.backup(dst)
     finally:
         dst.close()
         src.close()
-    with sqlite3.connect(dest / "catalog.sqlite") as con:
+    with catalogue.transaction(dest / "catalog.sqlite", write=False) as con:
         paths = [r[0] for r in con.execute("SELECT path FROM layer_versions")]
         screenings = con.execute("SELECT COUNT(*) FROM screenings").fetchone()[0]
     files = {"catalog.sqlite": _sha256(dest / "catalog.sqlite")}

@@ -10,7 +10,6 @@ catalogue file is replaced (a restore).
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import sqlite3
 import threading
@@ -18,6 +17,7 @@ from concurrent.futures import Future, InvalidStateError
 from pathlib import Path
 from typing import Any
 
+from spatial import catalogue
 from spatial.errors import StoreBusyError
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,9 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[tuple[tuple[Any, ...], Future[None]]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
-        self._con: sqlite3.Connection | None = None
-        self._ino: int | None = None
+        #: the writer's connection (reopened after a restore replaced the catalogue)
+        self._kept = catalogue.Kept(self.db_path, busy_timeout_s=busy_timeout_s,
+                                    check_same_thread=False)
         #: transactions committed and rows written (for tests and the benchmark report)
         self.commits = 0
         self.rows = 0
@@ -111,14 +112,7 @@ class GroupCommitter:
             _settle(fut, None)
 
     def _connection(self) -> sqlite3.Connection:
-        ino = os.stat(self.db_path).st_ino
-        if self._con is None or ino != self._ino:
-            self._close()
-            con = sqlite3.connect(self.db_path, timeout=self.busy_timeout_s, isolation_level=None,
-                                  check_same_thread=False)
-            con.execute("PRAGMA synchronous=FULL")
-            self._con, self._ino = con, ino
-        return self._con
+        return self._kept.get()
 
     def _commit(self, rows: list[tuple[Any, ...]]) -> None:
         con = self._connection()
@@ -134,12 +128,10 @@ class GroupCommitter:
         self.rows += len(rows)
 
     def _close(self) -> None:
-        if self._con is not None:
-            try:
-                self._con.close()
-            except sqlite3.Error:  # pragma: no cover - closing a broken connection
-                log.exception("closing the group-commit connection")
-            self._con = None
+        try:
+            self._kept.close()
+        except sqlite3.Error:  # pragma: no cover - closing a broken connection
+            log.exception("closing the group-commit connection")
 
 
 def _busy(exc: BaseException) -> StoreBusyError:

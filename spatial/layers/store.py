@@ -25,8 +25,7 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,73 +36,18 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from spatial import catalogue
 from spatial.errors import (
     ConflictError,
     DataError,
     LayerTamperedError,
     NotFoundError,
-    StoreBusyError,
 )
 from spatial.layers.kinds import KINDS, LayerKind, is_raster
 from spatial.layers.rasterfile import content_digest
 from spatial.layers.validation import ValidationReport, compare, validate_frame
 
 log = logging.getLogger(__name__)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS layer_versions (
-    kind TEXT NOT NULL, version TEXT NOT NULL, sha256 TEXT NOT NULL,
-    feature_count INTEGER NOT NULL, bbox TEXT NOT NULL, meta TEXT NOT NULL,
-    validation TEXT NOT NULL, path TEXT NOT NULL, loaded_by TEXT, loaded_at TEXT NOT NULL,
-    PRIMARY KEY (kind, version));
-CREATE TABLE IF NOT EXISTS active (
-    kind TEXT PRIMARY KEY, version TEXT NOT NULL, activated_at TEXT NOT NULL,
-    activated_by TEXT);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL,
-    kind TEXT, version TEXT, detail TEXT);
-CREATE TABLE IF NOT EXISTS screenings (
-    id TEXT PRIMARY KEY, created_at TEXT NOT NULL, request TEXT NOT NULL,
-    result TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL, revoked_at TEXT);
-CREATE TABLE IF NOT EXISTS batch_jobs (
-    id TEXT PRIMARY KEY, created_at TEXT NOT NULL, created_by TEXT, status TEXT NOT NULL,
-    total INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, counts TEXT NOT NULL,
-    options TEXT NOT NULL, pinned TEXT NOT NULL, runner TEXT, started_at TEXT,
-    started_epoch REAL, resumed_from INTEGER NOT NULL DEFAULT 0, finished_at TEXT,
-    message TEXT, heartbeat REAL);
-CREATE TABLE IF NOT EXISTS layer_files (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, version TEXT NOT NULL,
-    sha256 TEXT NOT NULL, size INTEGER NOT NULL, recorded_at TEXT NOT NULL, how TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS layer_files_by_version ON layer_files(kind, version, id);
-""" + "".join(
-    # INSERT OR REPLACE (and REPLACE, and an upsert) would delete the row it collides with
-    # without firing a DELETE trigger: refuse an insert whose key or rowid is taken. Run on
-    # every open, so catalogues made by older versions get these guards too. (An implicit
-    # rowid reads as -1 in a BEFORE INSERT trigger, hence "> 0".)
-    f"""CREATE TRIGGER IF NOT EXISTS {table}_{label}_i BEFORE INSERT ON {table}
-    WHEN (NEW.rowid > 0 AND EXISTS (SELECT 1 FROM {table} WHERE rowid = NEW.rowid)){key}
-    BEGIN SELECT RAISE(ABORT, '{what}'); END;
-CREATE TRIGGER IF NOT EXISTS {table}_{label}_u BEFORE UPDATE{columns} ON {table}
-    BEGIN SELECT RAISE(ABORT, '{what}'); END;
-CREATE TRIGGER IF NOT EXISTS {table}_{label}_d BEFORE DELETE ON {table}
-    BEGIN SELECT RAISE(ABORT, '{what}'); END;
-""" for table, label, what, key, columns in (
-        ("audit", "append_only", "audit log is append-only", "", ""),
-        ("screenings", "append_only", "screenings are append-only",
-         " OR EXISTS (SELECT 1 FROM screenings WHERE id = NEW.id)", ""),
-        ("layer_files", "append_only", "layer file digests are append-only", "", ""),
-        # a version is immutable; only its file's place (path, relative to the data
-        # directory) may be moved: the file is checked against its digest wherever it is
-        ("layer_versions", "immutable", "layer versions are immutable",
-         " OR EXISTS (SELECT 1 FROM layer_versions WHERE kind = NEW.kind "
-         "AND version = NEW.version)",
-         " OF kind, version, sha256, feature_count, bbox, meta, validation, loaded_by, "
-         "loaded_at"),
-    ))
-
 
 @dataclass(frozen=True)
 class SourceMeta:
@@ -179,42 +123,14 @@ class LayerStore:
         self.home = Path(home)
         (self.home / "layers").mkdir(parents=True, exist_ok=True)
         self.db_path = self.home / "catalog.sqlite"
-        con = sqlite3.connect(self.db_path, timeout=30)
-        try:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(_SCHEMA)  # executescript manages its own transaction
-            cols = {r[1] for r in con.execute("PRAGMA table_info(batch_jobs)")}
-            if "heartbeat" not in cols:  # data directories from before job heartbeats
-                con.execute("ALTER TABLE batch_jobs ADD COLUMN heartbeat REAL")
-        finally:
-            con.close()
+        catalogue.create(self.db_path)
         self._local = threading.local()
         self._record_missing_digests()
 
-    @contextmanager
-    def connect(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """A WAL connection in one transaction, committed on success.
-
-        Writers take the write lock up front (IMMEDIATE) with synchronous commits; readers use
-        a deferred transaction, which in WAL mode never waits for a writer and sees one
-        consistent snapshot.
-        """
-        try:
-            con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-            con.execute("PRAGMA synchronous=FULL")
-            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        except sqlite3.OperationalError as exc:
-            raise StoreBusyError("数据目录繁忙或不可写，请稍后重试", f"Data store unavailable: {exc}",
-                                 code="store.busy") from exc
-        try:
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
+    def connect(self, *, write: bool = True) -> AbstractContextManager[sqlite3.Connection]:
+        """A catalogue connection in one transaction, committed on success
+        (``catalogue.transaction``)."""
+        return catalogue.transaction(self.db_path, write=write)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -227,14 +143,10 @@ class LayerStore:
         Each thread keeps one read connection (reopened if the catalogue file was replaced by a
         restore); in WAL mode an autocommit SELECT always sees the latest committed activation.
         """
-        ino = os.stat(self.db_path).st_ino
-        con = getattr(self._local, "con", None)
-        if con is None or self._local.ino != ino:
-            if con is not None:
-                con.close()
-            con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-            self._local.con, self._local.ino = con, ino
-        return tuple(sorted(con.execute("SELECT kind, version FROM active").fetchall()))
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = catalogue.Kept(self.db_path)
+        return tuple(sorted(reader.get().execute("SELECT kind, version FROM active").fetchall()))
 
     def active_versions(self) -> dict[str, LayerVersion]:
         """The active version of every kind, read in one statement (a consistent set)."""
