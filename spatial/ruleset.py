@@ -138,7 +138,8 @@ class Where(_Strict):
 
     @model_validator(mode="after")
     def _parameters_fit_predicate(self) -> Where:
-        given = {p for p in PARAMETERS if getattr(self, p) not in (None, {}, [])}
+        # unset, empty or zero is not given (a zero minimum overlap asks nothing)
+        given = {p for p in PARAMETERS if getattr(self, p) not in (None, {}, [], 0)}
         problems = SPECS[self.predicate].problems(given)
         if problems:
             raise ValueError("; ".join(problems))

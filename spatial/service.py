@@ -56,8 +56,8 @@ class ScreeningRequest:
 
 @dataclass(frozen=True)
 class Screening:
-    """A screened request: the verdict document (with id and links) and its UTF-8 JSON, which
-    is both what is stored and what the API returns."""
+    """A screened request: the verdict document (with its id and time) and its UTF-8 JSON, which
+    is what is stored (the API adds the links: app/links.py)."""
 
     request: ScreeningRequest
     doc: dict[str, Any]

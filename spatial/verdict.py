@@ -2,7 +2,7 @@
 
 The engine builds a ``Verdict`` of ``Finding``s, ``Gap``s (``not_evaluated``) and ``Nearest``
 entries; ``Verdict.as_doc`` is its JSON document, which is what is stored, hashed and returned.
-The service adds the id, time and links (``VerdictDocument``), and the readers (report, map,
+The service adds the id and time, the API the links (``VerdictDocument``), and the readers (report, map,
 CLI, re-run) take a stored document back as a ``VerdictDocument`` with ``read_document``.
 The HTTP API's response model and its OpenAPI schema are generated from these classes
 (pydantic reads standard dataclasses).

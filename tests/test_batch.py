@@ -522,9 +522,11 @@ def test_every_predicate_is_registered_with_its_declared_parameters():
     assert set(REGISTRY) == set(SPECS) == set(get_args(PredicateName))
     assert all(REGISTRY[n].spec is SPECS[n] for n in SPECS)
     Where(predicate="within_distance", layer="river", distance_m=1000)
+    Where(predicate="outside", layer="river", min_overlap_m2=0)  # a zero minimum asks nothing
     for bad, why in ((dict(predicate="within_distance", layer="river"), "needs `distance_m`"),
                      (dict(predicate="outside", layer="river", distance_m=5), "takes no"),
                      (dict(predicate="anywhere", layer="river"), "takes no `layer`"),
-                     (dict(predicate="inside_district"), "needs `adcodes`")):
+                     (dict(predicate="inside_district"), "needs `adcodes`"),
+                     (dict(predicate="anywhere", filter={"name": "x"}), "takes no `filter`")):
         with pytest.raises(ValidationError, match=why):
             Where(**bad)

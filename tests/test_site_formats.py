@@ -228,3 +228,13 @@ def test_collection_members_with_different_srids_are_refused():
     with pytest.raises(InputError) as exc:
         parse_object(fc)
     assert exc.value.code == "site.crs_conflict"
+
+
+def test_a_crs_member_and_an_srid_naming_the_same_lon_lat_are_no_conflict():
+    """CRS84 (lon/lat) and EPSG:4326 differ only in axis order: the same coordinates."""
+    from spatial.sites.formats import parse_object
+
+    fc = {"type": "FeatureCollection",
+          "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+          "features": [{"type": "Feature", "geometry": "SRID=4326;POINT(106.45 29.61)"}]}
+    assert parse_object(fc).geometry.x == 106.45

@@ -111,10 +111,10 @@ async def upload_version(kind: str, request: Request, runtime: RuntimeDep,
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     meta, source_opts = _meta(fields)
     suffix = suffix_of(upload, "layer.geojson")
-    check_declared_holds(kind, meta)  # before the upload is saved
     if is_raster(kind) and suffix not in RASTER_SUFFIXES:
         raise InputError("栅格图层请上传 GeoTIFF(.tif)", "Raster layers must be GeoTIFF",
                          code="upload.unsupported_format")
+    check_declared_holds(kind, meta)  # before the upload is saved
     with tempfile.TemporaryDirectory(prefix="layer-", dir=runtime.uploads()) as tmp:
         path = Path(tmp) / f"layer{suffix}"
         # streamed to disk under the limit (the form parser already spooled it to disk)

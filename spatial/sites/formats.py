@@ -139,7 +139,7 @@ def _same_crs(a: str, b: str) -> bool:
     """Whether two CRS names mean the same CRS (a name PROJ cannot read is left to the CRS
     check later, which reports it)."""
     try:
-        return bool(CRS.from_user_input(a).equals(CRS.from_user_input(b)))
+        return bool(CRS.from_user_input(a).equals(CRS.from_user_input(b), ignore_axis_order=True))
     except CRSError:
         return True
 
