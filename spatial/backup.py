@@ -38,8 +38,8 @@ def backup(store: LayerStore, dest: Path) -> dict[str, Any]:
         dst.close()
         src.close()
     with catalogue.transaction(dest / "catalog.sqlite", write=False) as con:
-        paths = [r[0] for r in con.execute("SELECT path FROM layer_versions")]
-        screenings = con.execute("SELECT COUNT(*) FROM screenings").fetchone()[0]
+        paths = catalogue.layer_paths(con)
+        screenings = catalogue.screening_count(con)
     files = {"catalog.sqlite": _sha256(dest / "catalog.sqlite")}
     for rel in paths:
         _check_relative(rel)
@@ -96,10 +96,8 @@ def _verified_manifest(src: Path) -> dict[str, Any]:
             raise InputError(f"备份文件缺失或校验和不符：{rel}", f"Backup file missing or corrupt: {rel}",
                              code="backup.corrupt")
     with sqlite3.connect(f"file:{src / 'catalog.sqlite'}?mode=ro", uri=True) as con:
-        paths = [r[0] for r in con.execute("SELECT path FROM layer_versions")]
-        errors = {r[0] for r in con.execute(
-            "SELECT path FROM layer_versions WHERE json_array_length(json_extract(validation,"
-            " '$.errors')) > 0")}
+        paths = catalogue.layer_paths(con)
+        errors = set(catalogue.layer_paths(con, refused=True))
     for rel in paths:
         _check_relative(rel)
         if rel not in files and rel not in errors:

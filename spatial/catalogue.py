@@ -1,5 +1,6 @@
 """The catalogue: one SQLite database (WAL) in the data directory that holds the layer versions,
-activations, audit log, screenings, batch jobs, tokens and layer-file digests. Its schema, and
+activations, audit log, screenings, batch jobs, tokens and layer-file digests. Its schema, every
+statement run on it (below, by table; callers pass the connection of their transaction), and
 the one way connections to it are made: every connection has the same busy timeout and
 synchronous commits (``connect``); work is done in a transaction (``transaction``); a
 connection kept for reuse (a thread's reader, the group committer's writer) is a ``Kept``,
@@ -13,6 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from spatial.errors import StoreBusyError
 
@@ -147,3 +149,243 @@ class Kept:
         if self._con is not None:
             self._con.close()
         self._con = None
+
+
+# -- the catalogue's statements, by table: each runs inside the caller's transaction ---------
+
+Row = tuple[Any, ...]
+
+
+# layer versions, activation, audit log, file digests
+
+def active_pairs(con: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(kind, version) of every active version."""
+    return con.execute("SELECT kind, version FROM active").fetchall()
+
+
+def active_version_rows(con: sqlite3.Connection) -> list[Row]:
+    """The ``layer_versions`` rows of the active versions."""
+    return con.execute("SELECT v.* FROM active a JOIN layer_versions v "
+                       "ON v.kind = a.kind AND v.version = a.version").fetchall()
+
+
+def version_row(con: sqlite3.Connection, kind: str, version: str) -> Row | None:
+    """One version's ``layer_versions`` row."""
+    return con.execute("SELECT * FROM layer_versions WHERE kind = ? AND version = ?",
+                       (kind, version)).fetchone()
+
+
+def version_rows(con: sqlite3.Connection, kind: str) -> list[Row]:
+    """A kind's versions, oldest first."""
+    return con.execute("SELECT * FROM layer_versions WHERE kind = ? ORDER BY loaded_at, version",
+                       (kind,)).fetchall()
+
+
+def versions_without_digest(con: sqlite3.Connection) -> list[Row]:
+    """Versions whose file digest was never recorded (catalogues from older versions)."""
+    return con.execute("SELECT v.* FROM layer_versions v WHERE NOT EXISTS (SELECT 1 FROM "
+                       "layer_files f WHERE f.kind = v.kind AND f.version = v.version)").fetchall()
+
+
+def version_count(con: sqlite3.Connection) -> int:
+    """How many layer versions are stored."""
+    return int(con.execute("SELECT COUNT(*) FROM layer_versions").fetchone()[0])
+
+
+def version_meta(con: sqlite3.Connection, kind: str, version: str) -> str | None:
+    """A stored version's metadata (JSON), or None."""
+    row = con.execute("SELECT meta FROM layer_versions WHERE kind=? AND version=?",
+                      (kind, version)).fetchone()
+    return row[0] if row else None
+
+
+def insert_version(con: sqlite3.Connection, row: Row) -> None:
+    """Enter a version (kind, version, sha256, feature_count, bbox, meta, validation, path,
+    loaded_by, loaded_at)."""
+    con.execute("INSERT INTO layer_versions VALUES (?,?,?,?,?,?,?,?,?,?)", row)
+
+
+def set_active(con: sqlite3.Connection, kind: str, version: str, at: str,
+               actor: str | None) -> None:
+    """Make ``version`` the active one of ``kind``."""
+    con.execute("INSERT INTO active(kind, version, activated_at, activated_by) VALUES (?,?,?,?) "
+                "ON CONFLICT(kind) DO UPDATE SET version=excluded.version, "
+                "activated_at=excluded.activated_at, activated_by=excluded.activated_by",
+                (kind, version, at, actor))
+
+
+def activation_history(con: sqlite3.Connection, kind: str) -> list[str]:
+    """The versions of ``kind`` activated, most recent first (from the audit log)."""
+    return [r[0] for r in con.execute("SELECT version FROM audit WHERE kind = ? AND "
+                                      "action = 'activate' ORDER BY id DESC", (kind,))]
+
+
+def insert_audit(con: sqlite3.Connection, at: str, actor: str | None, action: str,
+                 kind: str | None, version: str | None, detail: str | None) -> None:
+    """Append one audit entry (``detail``: JSON or None)."""
+    con.execute("INSERT INTO audit(at, actor, action, kind, version, detail) VALUES (?,?,?,?,?,?)",
+                (at, actor, action, kind, version, detail))
+
+
+def audit_rows(con: sqlite3.Connection, kind: str | None, limit: int) -> list[Row]:
+    """Audit entries (id, at, actor, action, kind, version, detail), newest first."""
+    sql = "SELECT id, at, actor, action, kind, version, detail FROM audit"
+    args: tuple[Any, ...] = ()
+    if kind:
+        sql += " WHERE kind = ?"
+        args = (kind,)
+    return con.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+
+
+def latest_digest(con: sqlite3.Connection, kind: str, version: str) -> str | None:
+    """The sha256 last recorded for a version's file (empty: refused), or None."""
+    row = con.execute("SELECT sha256 FROM layer_files WHERE kind = ? AND version = ? "
+                      "ORDER BY id DESC LIMIT 1", (kind, version)).fetchone()
+    return row[0] if row else None
+
+
+def insert_file(con: sqlite3.Connection, kind: str, version: str, sha256: str, size: int,
+                at: str, how: str) -> None:
+    """Record a version's file digest."""
+    con.execute("INSERT INTO layer_files(kind, version, sha256, size, recorded_at, how) "
+                "VALUES (?,?,?,?,?,?)", (kind, version, sha256, size, at, how))
+
+
+def layer_paths(con: sqlite3.Connection, *, refused: bool = False) -> list[str]:
+    """The file path of every version (``refused``: only of versions refused by validation)."""
+    if refused:
+        return [r[0] for r in con.execute(
+            "SELECT path FROM layer_versions WHERE json_array_length(json_extract(validation,"
+            " '$.errors')) > 0")]
+    return [r[0] for r in con.execute("SELECT path FROM layer_versions")]
+
+
+# screenings
+
+#: one stored screening: (id, created_at, request JSON, result JSON), for the group committer
+INSERT_SCREENING = "INSERT INTO screenings VALUES (?,?,?,?)"
+
+
+def screening_row(con: sqlite3.Connection, screening_id: str) -> tuple[str, str] | None:
+    """A screening's (request, result) JSON, or None."""
+    return con.execute("SELECT request, result FROM screenings WHERE id = ?",
+                       (screening_id,)).fetchone()
+
+
+def screening_page(con: sqlite3.Connection, limit: int, offset: int) -> list[Row]:
+    """(id, created_at, result) of stored screenings, newest first."""
+    return con.execute("SELECT id, created_at, result FROM screenings "
+                       "ORDER BY created_at DESC, id LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+
+
+def recent_screenings(con: sqlite3.Connection, limit: int) -> list[Row]:
+    """(id, request, result) of the most recent screenings."""
+    return con.execute("SELECT id, request, result FROM screenings "
+                       "ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
+
+
+def screening_count(con: sqlite3.Connection) -> int:
+    """How many screenings are stored."""
+    return int(con.execute("SELECT COUNT(*) FROM screenings").fetchone()[0])
+
+
+# tokens
+
+_TOKEN = "SELECT id, name, role, created_at, revoked_at FROM tokens"
+
+
+def insert_token(con: sqlite3.Connection, token_id: str, name: str, role: str, digest: str,
+                 created_at: str) -> None:
+    """Store a token (its hash only)."""
+    con.execute("INSERT INTO tokens(id, name, role, hash, created_at) VALUES (?,?,?,?,?)",
+                (token_id, name, role, digest, created_at))
+
+
+def token_by_hash(con: sqlite3.Connection, digest: str) -> Row | None:
+    """(id, name, role, created_at, revoked_at) of the token with this hash."""
+    return con.execute(_TOKEN + " WHERE hash = ?", (digest,)).fetchone()
+
+
+def token_by_id(con: sqlite3.Connection, token_id: str) -> Row | None:
+    """(id, name, role, created_at, revoked_at) of one token."""
+    return con.execute(_TOKEN + " WHERE id = ?", (token_id,)).fetchone()
+
+
+def token_rows(con: sqlite3.Connection) -> list[Row]:
+    """Every token, newest first."""
+    return con.execute(_TOKEN + " ORDER BY created_at DESC").fetchall()
+
+
+def revoke_token(con: sqlite3.Connection, token_id: str, at: str) -> bool:
+    """Revoke an active token; False when there is none with that id."""
+    return con.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                       (at, token_id)).rowcount > 0
+
+
+# batch jobs
+
+def insert_job(con: sqlite3.Connection, row: Row) -> None:
+    """A new job: (id, created_at, created_by, status, total, counts, options, pinned, runner)."""
+    con.execute("INSERT INTO batch_jobs (id, created_at, created_by, status, total, counts, "
+                "options, pinned, runner) VALUES (?,?,?,?,?,?,?,?,?)", row)
+
+
+def job_row(con: sqlite3.Connection, job_id: str) -> dict[str, Any] | None:
+    """A job's row by column name, or None."""
+    cur = con.execute("SELECT * FROM batch_jobs WHERE id = ?", (job_id,))
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+
+
+def job_ids(con: sqlite3.Connection, limit: int) -> list[str]:
+    """The most recent jobs' ids."""
+    return [r[0] for r in con.execute(
+        "SELECT id FROM batch_jobs ORDER BY created_at DESC, id LIMIT ?", (limit,))]
+
+
+def job_status(con: sqlite3.Connection, job_id: str) -> str | None:
+    """A job's status, or None."""
+    row = con.execute("SELECT status FROM batch_jobs WHERE id = ?", (job_id,)).fetchone()
+    return row[0] if row else None
+
+
+def unfinished_jobs(con: sqlite3.Connection) -> list[Row]:
+    """(id, runner, status, heartbeat) of the jobs not ended, oldest first."""
+    return con.execute("SELECT id, runner, status, heartbeat FROM batch_jobs WHERE "
+                       "status IN ('queued','running','cancelling') "
+                       "ORDER BY created_at").fetchall()
+
+
+def set_job_status(con: sqlite3.Connection, job_id: str, status: str) -> None:
+    """Set a job's status (e.g. cancelling)."""
+    con.execute("UPDATE batch_jobs SET status = ? WHERE id = ?", (status, job_id))
+
+
+def claim_job(con: sqlite3.Connection, job_id: str, runner: str, heartbeat: float) -> None:
+    """Queue a job again under ``runner``."""
+    con.execute("UPDATE batch_jobs SET runner=?, status='queued', heartbeat=? WHERE id=?",
+                (runner, heartbeat, job_id))
+
+
+def start_job(con: sqlite3.Connection, job_id: str, at: str, epoch: float, done: int,
+              counts: str) -> bool:
+    """Mark a job running (from ``done`` rows); False when it is no longer queued or running."""
+    return con.execute(
+        "UPDATE batch_jobs SET status='running', started_at=COALESCE(started_at, ?), "
+        "started_epoch=?, resumed_from=?, done=?, counts=?, heartbeat=? "
+        "WHERE id=? AND status IN ('queued','running')",
+        (at, epoch, done, done, counts, epoch, job_id)).rowcount > 0
+
+
+def job_progress(con: sqlite3.Connection, job_id: str, rows: int, counts: str,
+                 heartbeat: float) -> None:
+    """Count ``rows`` more finished rows of a job."""
+    con.execute("UPDATE batch_jobs SET done = done + ?, counts = ?, heartbeat = ? WHERE id = ?",
+                (rows, counts, heartbeat, job_id))
+
+
+def finish_job(con: sqlite3.Connection, job_id: str, status: str, at: str,
+               message: str | None) -> None:
+    """End a job with ``status``."""
+    con.execute("UPDATE batch_jobs SET status=?, finished_at=?, message=? WHERE id=?",
+                (status, at, message, job_id))

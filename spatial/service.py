@@ -20,6 +20,7 @@ import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from spatial import catalogue
 from spatial.errors import ConflictError, InputError, NotFoundError
 from spatial.groupcommit import GroupCommitter
 from spatial.layers.layerset import LayerSet, LayerSetCache
@@ -96,7 +97,7 @@ class ScreeningService:
         # covers()). Evaluation is therefore serialised per process; scale out with worker
         # processes (uvicorn --workers), not threads.
         self._geos_lock = threading.Lock()
-        self._log = GroupCommitter(store.db_path, "INSERT INTO screenings VALUES (?,?,?,?)")
+        self._log = GroupCommitter(store.db_path, catalogue.INSERT_SCREENING)
 
     def prepare(self, req: ScreeningRequest) -> tuple[Site, Project]:
         """Parse and check the site and the project of a request (no layers involved)."""
@@ -254,9 +255,7 @@ class ScreeningService:
     def list(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Stored screenings, newest first (id, time, verdict, districts, project industry)."""
         with self.store.connect(write=False) as con:
-            rows = con.execute("SELECT id, created_at, result FROM screenings "
-                               "ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
-                               (limit, offset)).fetchall()
+            rows = catalogue.screening_page(con, limit, offset)
         out = []
         for sid, created, result in rows:
             doc = json.loads(result)
@@ -273,8 +272,7 @@ class ScreeningService:
         """
         self.store.get_version(kind, version)
         with self.store.connect(write=False) as con:
-            rows = con.execute("SELECT id, request, result FROM screenings "
-                               "ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
+            rows = catalogue.recent_screenings(con, limit)
         changed, checked = [], 0
         for sid, request, result in rows:
             was = read_verdict(json.loads(result))
@@ -298,8 +296,7 @@ class ScreeningService:
 
     def _row(self, screening_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         with self.store.connect() as con:
-            row = con.execute("SELECT request, result FROM screenings WHERE id = ?",
-                              (screening_id,)).fetchone()
+            row = catalogue.screening_row(con, screening_id)
         if row is None:
             raise NotFoundError(f"筛查记录不存在：{screening_id}",
                                 f"No screening with id {screening_id}",

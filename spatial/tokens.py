@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
+from spatial import catalogue
 from spatial.errors import InputError, NotFoundError
 from spatial.layers.store import LayerStore, audit, now_iso
 
@@ -52,8 +53,7 @@ class TokenStore:
         digest = _digest(token)
         info = TokenInfo(digest[:12], name.strip(), role, now_iso(), None)
         with self.store.connect() as con:
-            con.execute("INSERT INTO tokens(id, name, role, hash, created_at) VALUES (?,?,?,?,?)",
-                        (info.id, info.name, role, digest, info.created_at))
+            catalogue.insert_token(con, info.id, info.name, role, digest, info.created_at)
             audit(con, actor, "token_create", None, None, {"token_id": info.id, "role": role})
         return token, info
 
@@ -62,8 +62,7 @@ class TokenStore:
         if not token.startswith(_PREFIX) or len(token) > 200:
             return None
         with self.store.connect(write=False) as con:
-            row = con.execute("SELECT id, name, role, created_at, revoked_at FROM tokens "
-                              "WHERE hash = ?", (_digest(token),)).fetchone()
+            row = catalogue.token_by_hash(con, _digest(token))
         if row is None or row[4] is not None:
             return None
         return TokenInfo(*row)
@@ -71,19 +70,16 @@ class TokenStore:
     def revoke(self, token_id: str, *, actor: str = "cli") -> TokenInfo:
         """Revoke by id; the token stops working at once."""
         with self.store.connect() as con:
-            cur = con.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                              (now_iso(), token_id))
-            if cur.rowcount == 0:
+            if not catalogue.revoke_token(con, token_id, now_iso()):
                 raise NotFoundError(f"令牌不存在或已撤销：{token_id}", f"No active token {token_id}",
                                     code="token.not_found")
             audit(con, actor, "token_revoke", None, None, {"token_id": token_id})
-            row = con.execute("SELECT id, name, role, created_at, revoked_at FROM tokens "
-                              "WHERE id = ?", (token_id,)).fetchone()
+            row = catalogue.token_by_id(con, token_id)
+        assert row is not None  # revoked just now, in this transaction
         return TokenInfo(*row)
 
     def list(self) -> list[TokenInfo]:
         """All tokens, newest first."""
         with self.store.connect(write=False) as con:
-            rows = con.execute("SELECT id, name, role, created_at, revoked_at FROM tokens "
-                               "ORDER BY created_at DESC").fetchall()
+            rows = catalogue.token_rows(con)
         return [TokenInfo(*r) for r in rows]

@@ -24,6 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from spatial import catalogue
 from spatial.batch import chunks as batch
 from spatial.errors import ConflictError, NotFoundError
 from spatial.layers.store import LayerStore, now_iso
@@ -95,10 +96,8 @@ class JobManager:
             os.fsync(fh.fileno())
         tmp.replace(folder / "sites.json")
         with self.store.connect() as con:
-            con.execute(
-                "INSERT INTO batch_jobs (id, created_at, created_by, status, total, counts, "
-                "options, pinned, runner) VALUES (?,?,?,?,?,?,?,?,?)",
-                (job_id, now_iso(), created_by, "queued", len(features),
+            catalogue.insert_job(
+                con, (job_id, now_iso(), created_by, "queued", len(features),
                  json.dumps(batch.counts([])), json.dumps(asdict(opts), ensure_ascii=False),
                  json.dumps(asdict(source)), _me()))
         self._enqueue(job_id)
@@ -129,21 +128,20 @@ class JobManager:
     def list(self, limit: int = 50) -> builtins.list[dict[str, Any]]:
         """Most recent jobs first."""
         with self.store.connect(write=False) as con:
-            ids = [r[0] for r in con.execute(
-                "SELECT id FROM batch_jobs ORDER BY created_at DESC, id LIMIT ?", (limit,))]
+            ids = catalogue.job_ids(con, limit)
         return [self.status(i) for i in ids]
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         """Ask a queued or running job to stop; finished rows are kept."""
         with self.store.connect() as con:
-            row = con.execute("SELECT status FROM batch_jobs WHERE id = ?", (job_id,)).fetchone()
-            if row is None:
+            status = catalogue.job_status(con, job_id)
+            if status is None:
                 raise self._not_found(job_id)
-            if row[0] not in ACTIVE:
-                raise ConflictError(f"任务已结束({STATUS_ZH[row[0]]})，无法取消",
-                                    f"The job has already ended ({row[0]})",
+            if status not in ACTIVE:
+                raise ConflictError(f"任务已结束({STATUS_ZH[status]})，无法取消",
+                                    f"The job has already ended ({status})",
                                     code="batch.job_finished")
-            con.execute("UPDATE batch_jobs SET status = 'cancelling' WHERE id = ?", (job_id,))
+            catalogue.set_job_status(con, job_id, "cancelling")
         with self._wake:
             self._wake.notify_all()
         return self.status(job_id)
@@ -174,18 +172,14 @@ class JobManager:
         """Claim jobs whose process died (crash, restart) and queue them again."""
         claimed = []
         with self.store.connect() as con:
-            rows = con.execute("SELECT id, runner, status, heartbeat FROM batch_jobs WHERE "
-                               "status IN ('queued','running','cancelling') "
-                               "ORDER BY created_at").fetchall()
+            rows = catalogue.unfinished_jobs(con)
             for job_id, runner, status, heartbeat in rows:
                 if runner == _me() or _alive(runner, heartbeat):
                     continue
                 if status == "cancelling":
-                    con.execute("UPDATE batch_jobs SET status='cancelled', finished_at=? "
-                                "WHERE id=?", (now_iso(), job_id))
+                    catalogue.finish_job(con, job_id, "cancelled", now_iso(), None)
                     continue
-                con.execute("UPDATE batch_jobs SET runner=?, status='queued', heartbeat=? "
-                            "WHERE id=?", (_me(), time.time(), job_id))
+                catalogue.claim_job(con, job_id, _me(), time.time())
                 claimed.append(job_id)
         for job_id in claimed:
             self._enqueue(job_id)
@@ -225,12 +219,8 @@ class JobManager:
         done_rows, counts = _complete_rows(folder / "rows.jsonl")
         with self.store.connect() as con:
             # only a job still queued starts: a cancel that came in meanwhile is kept
-            started = con.execute(
-                "UPDATE batch_jobs SET status='running', started_at=COALESCE(started_at, ?), "
-                "started_epoch=?, resumed_from=?, done=?, counts=?, heartbeat=? "
-                "WHERE id=? AND status IN ('queued','running')",
-                (now_iso(), time.time(), done_rows, done_rows, json.dumps(counts), time.time(),
-                 job_id)).rowcount
+            started = catalogue.start_job(con, job_id, now_iso(), time.time(), done_rows,
+                                          json.dumps(counts))
         if not started:
             self._finish(job_id, "cancelled", None)
             return
@@ -245,11 +235,9 @@ class JobManager:
                 for r in chunk:
                     counts[r["verdict"]] += 1
                 with self.store.connect() as con:
-                    con.execute("UPDATE batch_jobs SET done = done + ?, counts = ?, heartbeat = ? "
-                                "WHERE id = ?", (len(chunk), json.dumps(counts), time.time(),
-                                                 job_id))
-                    status = con.execute("SELECT status FROM batch_jobs WHERE id = ?",
-                                         (job_id,)).fetchone()[0]
+                    catalogue.job_progress(con, job_id, len(chunk), json.dumps(counts),
+                                           time.time())
+                    status = catalogue.job_status(con, job_id)
                 if status == "cancelling":
                     cancel.set()
         finally:
@@ -257,22 +245,16 @@ class JobManager:
         self._finish(job_id, "cancelled" if cancel.is_set() else "done", None)
 
     def _finish(self, job_id: str, status: str, message: str | None) -> None:
+        # "done" even over a late cancel: every row is finished, the cancel is moot
         with self.store.connect() as con:
-            if status == "done":  # every row is finished: a cancel that came too late is moot
-                con.execute("UPDATE batch_jobs SET status='done', finished_at=?, message=? "
-                            "WHERE id=?", (now_iso(), message, job_id))
-                return
-            con.execute("UPDATE batch_jobs SET status=?, finished_at=?, message=? WHERE id=?",
-                        (status, now_iso(), message, job_id))
+            catalogue.finish_job(con, job_id, status, now_iso(), message)
 
     def _row(self, job_id: str) -> dict[str, Any]:
         with self.store.connect(write=False) as con:
-            cur = con.execute("SELECT * FROM batch_jobs WHERE id = ?", (job_id,))
-            row = cur.fetchone()
-            names = [d[0] for d in cur.description]
+            row = catalogue.job_row(con, job_id)
         if row is None:
             raise self._not_found(job_id)
-        return dict(zip(names, row, strict=True))
+        return row
 
     @staticmethod
     def _not_found(job_id: str) -> NotFoundError:

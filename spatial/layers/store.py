@@ -146,23 +146,18 @@ class LayerStore:
         reader = getattr(self._local, "reader", None)
         if reader is None:
             reader = self._local.reader = catalogue.Kept(self.db_path)
-        return tuple(sorted(reader.get().execute("SELECT kind, version FROM active").fetchall()))
+        return tuple(sorted(catalogue.active_pairs(reader.get())))
 
     def active_versions(self) -> dict[str, LayerVersion]:
         """The active version of every kind, read in one statement (a consistent set)."""
         with self.connect(write=False) as con:
-            rows = con.execute(
-                "SELECT v.* FROM active a JOIN layer_versions v "
-                "ON v.kind = a.kind AND v.version = a.version"
-            ).fetchall()
+            rows = catalogue.active_version_rows(con)
         return {r[0]: self._version(r) for r in rows}
 
     def get_version(self, kind: str, version: str) -> LayerVersion:
         """One stored version; NotFoundError when absent."""
         with self.connect(write=False) as con:
-            row = con.execute(
-                "SELECT * FROM layer_versions WHERE kind = ? AND version = ?", (kind, version)
-            ).fetchone()
+            row = catalogue.version_row(con, kind, version)
         if row is None:
             raise NotFoundError(f"图层版本不存在：{kind} {version}",
                                 f"No such layer version: {kind} {version}",
@@ -172,9 +167,7 @@ class LayerStore:
     def versions(self, kind: str) -> list[LayerVersion]:
         """All versions of a kind, oldest first."""
         with self.connect(write=False) as con:
-            rows = con.execute(
-                "SELECT * FROM layer_versions WHERE kind = ? ORDER BY loaded_at, version", (kind,)
-            ).fetchall()
+            rows = catalogue.version_rows(con, kind)
         return [self._version(r) for r in rows]
 
     def read(self, lv: LayerVersion) -> gpd.GeoDataFrame:
@@ -233,9 +226,7 @@ class LayerStore:
         its content hash. A file that does not match is recorded with an empty digest: it
         stays refused (``verify``) until it is imported again, and is not re-read each time."""
         with self.connect(write=False) as con:
-            rows = con.execute(
-                "SELECT v.* FROM layer_versions v WHERE NOT EXISTS (SELECT 1 FROM layer_files f"
-                " WHERE f.kind = v.kind AND f.version = v.version)").fetchall()
+            rows = catalogue.versions_without_digest(con)
         found = []
         for row in rows:
             lv = self._version(row)
@@ -260,7 +251,7 @@ class LayerStore:
     def is_empty(self) -> bool:
         """True before the first layer is loaded."""
         with self.connect(write=False) as con:
-            return con.execute("SELECT COUNT(*) FROM layer_versions").fetchone()[0] == 0
+            return catalogue.version_count(con) == 0
 
     # -- writing -------------------------------------------------------------------------
 
@@ -324,17 +315,15 @@ class LayerStore:
         """
         try:
             with self.connect() as con:
-                exists = con.execute("SELECT meta FROM layer_versions WHERE kind=? AND version=?",
-                                     (kind, version)).fetchone()
-                if exists and json.loads(exists[0]) != json.loads(json.dumps(asdict(meta))):
+                exists = catalogue.version_meta(con, kind, version)
+                if exists and json.loads(exists) != json.loads(json.dumps(asdict(meta))):
                     raise ConflictError(
                         f"相同内容已存储为版本 {version}，但元数据不同；版本不可修改",
                         f"The same content is already stored as version {version} with other "
                         "metadata", code="layer.version_exists")
                 if not exists:
-                    con.execute(
-                        "INSERT INTO layer_versions VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (kind, version, sha, count, json.dumps(bbox),
+                    catalogue.insert_version(
+                        con, (kind, version, sha, count, json.dumps(bbox),
                          json.dumps(asdict(meta), ensure_ascii=False),
                          json.dumps(asdict(report), ensure_ascii=False),
                          target.relative_to(self.home).as_posix(), loaded_by, now_iso()),
@@ -380,9 +369,8 @@ class LayerStore:
         """Re-activate the version that was active before the current one."""
         current = self.active_versions().get(kind)
         with self.connect(write=False) as con:
-            rows = con.execute("SELECT version FROM audit WHERE kind = ? AND action = 'activate' "
-                               "ORDER BY id DESC", (kind,)).fetchall()
-        earlier = [r[0] for r in rows if current is None or r[0] != current.version]
+            history = catalogue.activation_history(con, kind)
+        earlier = [v for v in history if current is None or v != current.version]
         if not earlier:
             raise ConflictError("没有可回滚的早期版本", "No earlier version to roll back to",
                                 code="layer.no_previous_version")
@@ -390,13 +378,8 @@ class LayerStore:
 
     def audit_log(self, kind: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Audit entries, newest first (optionally for one kind)."""
-        sql = "SELECT id, at, actor, action, kind, version, detail FROM audit"
-        args: tuple[Any, ...] = ()
-        if kind:
-            sql += " WHERE kind = ?"
-            args = (kind,)
         with self.connect(write=False) as con:
-            rows = con.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+            rows = catalogue.audit_rows(con, kind, limit)
         return [{"id": r[0], "at": r[1], "actor": r[2], "action": r[3], "kind": r[4],
                  "version": r[5], "detail": json.loads(r[6]) if r[6] else None} for r in rows]
 
@@ -435,35 +418,24 @@ def declare_holds(schema: LayerKind, gdf: gpd.GeoDataFrame,
 
 
 def _activate(con: sqlite3.Connection, kind: str, version: str, actor: str | None) -> None:
-    con.execute(
-        "INSERT INTO active(kind, version, activated_at, activated_by) VALUES (?,?,?,?) "
-        "ON CONFLICT(kind) DO UPDATE SET version=excluded.version, "
-        "activated_at=excluded.activated_at, activated_by=excluded.activated_by",
-        (kind, version, now_iso(), actor),
-    )
+    catalogue.set_active(con, kind, version, now_iso(), actor)
     audit(con, actor, "activate", kind, version, None)
 
 
 def audit(con: sqlite3.Connection, actor: str | None, action: str, kind: str | None,
           version: str | None, detail: dict[str, Any] | None) -> None:
     """Append one entry to the audit log (inside the caller's transaction)."""
-    con.execute(
-        "INSERT INTO audit(at, actor, action, kind, version, detail) VALUES (?,?,?,?,?,?)",
-        (now_iso(), actor, action, kind, version,
-         json.dumps(detail, ensure_ascii=False) if detail else None),
-    )
+    catalogue.insert_audit(con, now_iso(), actor, action, kind, version,
+                           json.dumps(detail, ensure_ascii=False) if detail else None)
 
 
 def _latest_digest(con: sqlite3.Connection, kind: str, version: str) -> str | None:
-    row = con.execute("SELECT sha256 FROM layer_files WHERE kind = ? AND version = ? "
-                      "ORDER BY id DESC LIMIT 1", (kind, version)).fetchone()
-    return row[0] if row else None
+    return catalogue.latest_digest(con, kind, version)
 
 
 def _record_file(con: sqlite3.Connection, kind: str, version: str, file: LayerFile,
                  how: str) -> None:
-    con.execute("INSERT INTO layer_files(kind, version, sha256, size, recorded_at, how) "
-                "VALUES (?,?,?,?,?,?)", (kind, version, file.sha256, file.size, now_iso(), how))
+    catalogue.insert_file(con, kind, version, file.sha256, file.size, now_iso(), how)
 
 
 def _tampered(lv: LayerVersion, why_zh: str, why_en: str, **details: Any) -> LayerTamperedError:
