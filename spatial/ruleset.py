@@ -227,10 +227,6 @@ class RuleSet:
     #: activity → which industries and project types can be that activity (activities.yaml)
     activities: dict[str, ActivityFit] = dataclasses.field(default_factory=dict)
 
-    def by_id(self, rule_id: str) -> Rule | None:
-        """The rule with this id, if any."""
-        return next((r for r in self.rules if r.id == rule_id), None)
-
 
 CATALOGUE_FILE = "industries.yaml"
 ACTIVITIES_FILE = "activities.yaml"

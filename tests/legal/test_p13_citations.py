@@ -119,11 +119,11 @@ def test_geohazard_quarrying_is_scoped_to_shapingba():
 def test_slope_rules_cite_what_they_apply():
     """水土保持法 第二十五条 (水土保持方案) for the slope rule, not 第二十条 (cultivation); the
     steep-slope quarrying rule states that 25° is the tool's reading, not the quote's."""
-    slope = RULESET.by_id("slope-steep-construction-share")
+    slope = next(r for r in RULESET.rules if r.id == "slope-steep-construction-share")
     assert slope is not None and "第二十五条" in slope.basis.clause
     assert "第二十条" not in slope.basis.clause and "水土保持方案" in slope.basis.quote
     assert slope.basis.verified is False
-    q = RULESET.by_id("slope-quarrying-in-geohazard-ban")
+    q = next(r for r in RULESET.rules if r.id == "slope-quarrying-in-geohazard-ban")
     assert q is not None and "25" not in q.basis.quote and "25度" in (q.interpretation_zh or "")
     assert q.where.districts == ["500106"]
 

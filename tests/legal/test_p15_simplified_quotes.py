@@ -28,7 +28,7 @@ def test_conversion_is_t2s():
 def test_basis_keeps_the_verbatim_quote_and_adds_the_simplified_one():
     """P15: the rule's quote is the seed's text (traditional); quote_zh_hans is simplified and is
     computed at load time; a rule file cannot set it."""
-    basis = RULES.by_id(RULE_ID).basis
+    basis = next(r for r in RULES.rules if r.id == RULE_ID).basis
     assert basis.quote == TRAD and basis.quote_zh_hans == SIMP
     assert basis.model_dump()["quote_zh_hans"] == SIMP
     try:
@@ -41,7 +41,7 @@ def test_basis_keeps_the_verbatim_quote_and_adds_the_simplified_one():
 
 def test_simplified_quote_already_simplified_is_unchanged():
     """P15 negative: a quote already in simplified characters is displayed unchanged."""
-    jl = RULES.by_id("jialing-1km-chemical-risk-ban").basis
+    jl = next(r for r in RULES.rules if r.id == "jialing-1km-chemical-risk-ban").basis
     assert jl.quote_zh_hans == jl.quote
 
 

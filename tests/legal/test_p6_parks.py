@@ -73,7 +73,7 @@ def test_rules_naming_a_park_type_bind_that_park_without_an_industry(rule, ptype
 def test_a_project_only_rule_does_not_bind_a_park():
     """Rule format: `type: [project]` rules (e.g. parks-new-industrial-outside-park: 禁止在工业园区
     外新建工业项目) do not concern a park proposal."""
-    rule = RULESET.by_id("parks-new-industrial-outside-park")
+    rule = next(r for r in RULESET.rules if r.id == "parks-new-industrial-outside-park")
     assert rule is not None
     p = Project.from_dict({"type": "industrial_park", "nature": "new"}, CAT)
     assert match(rule.applies_to, p, CAT) is False
