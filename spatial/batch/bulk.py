@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import shapely
 
-from spatial.geodesy import farthest_lat, margin_deg, short_degree_m
+from spatial.geodesy import margin_deg
 from spatial.layers.layerset import LayerSet
 from spatial.ruleset import Rule, Where
 from spatial.screening.lookup import PrefetchedLookup, Question
-from spatial.screening.nearest import first_radii
+from spatial.screening.nearest import Matched, first_radii
 from spatial.screening.predicates import REGISTRY
 from spatial.sites.site import Site
 
@@ -111,8 +111,8 @@ class _Group:
         self.looks = looks
         self.feet = np.empty(len(looks), dtype=object)
         self.feet[:] = [lk.footprint for lk in looks]
-        #: per site: ``short_degree_m`` of its latitude, as ``SiteLookup.degree_m``
-        self.degree_m = np.array([short_degree_m(farthest_lat(f)) for f in self.feet])
+        #: per site: ``short_degree_m`` of its latitude (what its own lookup uses)
+        self.degree_m = np.array([lk.degree_m for lk in looks])
         #: (kind, reach) → (site position, feature) pairs of the last ask
         self.pairs: dict[Question, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -135,7 +135,7 @@ class _Group:
         has[pos[mask[hit]]] = True
         return has
 
-    def matched_asking(self, layers: LayerSet) -> Any:
+    def matched_asking(self, layers: LayerSet) -> Matched:
         """``matched`` that first asks the sites ``waiting`` a question not asked of everyone
         (the nearest search's widening radii: ``nearest.Matched``)."""
         def matched(kind: str, radius: float, mask: np.ndarray, waiting: np.ndarray

@@ -18,9 +18,7 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -369,13 +367,7 @@ def import_access_list(store: LayerStore, path: Path, meta: SourceMeta,
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = None
     if not report.errors and not store.file_verified(KIND, version, target):
-        tmp = target.with_name(f".{version}.{os.getpid()}.{secrets.token_hex(4)}.json")
-        try:
-            tmp.write_bytes(data)
-            staged = store.stage_file(tmp)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        staged = store.stage(target, lambda tmp: tmp.write_bytes(data))
     return store.record_version(KIND, version, sha, len(rows), [], meta, report, target,
                                 loaded_by=loaded_by, activate=activate,
                                 detail={"requirements": len(rows)},

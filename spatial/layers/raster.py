@@ -7,8 +7,6 @@ pixel is read, so a refused raster leaves nothing behind (no catalogue row, no f
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 import rasterio
@@ -38,14 +36,8 @@ def import_raster(store: LayerStore, kind: str, path: Path, meta: SourceMeta, *,
         target = store.home / "layers" / kind / f"{version}.tif"
         staged = None
         if not report.errors and not store.file_verified(kind, version, target):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{version}.{os.getpid()}.{secrets.token_hex(4)}.tif")
-            try:
-                rasterio.shutil.copy(src, tmp, driver="COG", compress="DEFLATE")
-                staged = store.stage_file(tmp)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
+            staged = store.stage(target, lambda tmp: rasterio.shutil.copy(
+                src, tmp, driver="COG", compress="DEFLATE"))
     return store.record_version(kind, version, digest, cells, [round(v, 7) for v in bbox], meta,
                                 report, target, loaded_by=loaded_by, activate=activate,
                                 detail={"cells": cells}, what=("栅格", "Raster"), staged=staged)

@@ -25,6 +25,7 @@ import os
 import secrets
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -208,12 +209,22 @@ class LayerStore:
         return bool(expected) and path.is_file() and file_sha256(path)[0] == expected
 
     @staticmethod
-    def stage_file(tmp: Path) -> LayerFile:
-        """Flush a freshly written layer file to disk and take its digest, while it still has
-        its temporary name (``record_version`` renames it)."""
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        return LayerFile(tmp, *file_sha256(tmp))
+    def stage(target: Path, write: Callable[[Path], object]) -> LayerFile:
+        """Write a version's new file with ``write(path)`` under a private temporary name
+        beside ``target`` (two processes importing at once must not collide; the rename in
+        ``record_version`` is atomic, so a crash leaves no file or the whole file), flush it to
+        disk and take its digest; a failed write leaves nothing behind."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.stem}.{os.getpid()}.{secrets.token_hex(4)}"
+                               f"{target.suffix}")
+        try:
+            write(tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            return LayerFile(tmp, *file_sha256(tmp))
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def _recorded_digest(self, kind: str, version: str) -> str | None:
         with self.connect(write=False) as con:
@@ -285,15 +296,8 @@ class LayerStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         staged = None
         if not report.errors and not self.file_verified(kind, version, target):
-            # A private temporary name: two processes seeding at once must not collide; the
-            # rename (in record_version) is atomic, so a crash leaves no file or the whole file.
-            tmp = target.with_name(f".{version}.{os.getpid()}.{secrets.token_hex(4)}.gpkg")
-            try:
-                pyogrio.write_dataframe(clean, tmp, driver="GPKG", layer=kind)
-                staged = self.stage_file(tmp)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
+            staged = self.stage(target, lambda tmp: pyogrio.write_dataframe(
+                clean, tmp, driver="GPKG", layer=kind))
         bbox = [round(float(v), 7) for v in clean.total_bounds] if len(clean) else []
         return self.record_version(kind, version, sha, len(clean), bbox, meta, report, target,
                                    loaded_by=loaded_by, activate=activate,

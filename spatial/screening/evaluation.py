@@ -295,8 +295,10 @@ def _classes_missing(rule: Rule, layers: LayerSet
 
 
 @lru_cache(maxsize=256)
-def _class_missing_gap_cached(rule_id: str, kind: str, title: str,
-                              missing: tuple[tuple[str, tuple[str, ...]], ...]) -> Gap:
+def _class_missing_gap(rule_id: str, kind: str, title: str,
+                       missing: tuple[tuple[str, tuple[str, ...]], ...], _held_none: bool) -> Gap:
+    """The gap for a layer that declares it does not hold classes a rule asks for (built once
+    per rule and layer version, and shared: gaps are immutable)."""
     what = "；".join(f"{a}={'、'.join(_CLASS_ZH.get(v, v) for v in vs)}" for a, vs in missing)
     return _gap(rule_id, "layer_class_missing",
                 f"图层“{title}”(启用版本)声明其不含规则所需的要素类别({what})，"
@@ -304,11 +306,6 @@ def _class_missing_gap_cached(rule_id: str, kind: str, title: str,
                 f"Layer {kind} (active version) does not hold the feature class(es) the rule "
                 f"needs: " + "; ".join(f"{a}={','.join(vs)}" for a, vs in missing),
                 layer=kind, missing_classes=dict(missing))
-
-
-def _class_missing_gap(rule_id: str, kind: str, title: str,
-                       missing: tuple[tuple[str, tuple[str, ...]], ...], _none: bool) -> Gap:
-    return _class_missing_gap_cached(rule_id, kind, title, missing)
 
 
 _CLASS_ZH = {"mainstem": "干流", "important_tributary": "重要支流", "tributary": "其他支流"}
