@@ -147,6 +147,9 @@ def test_phone_viewport_and_keyboard(browser, service):
     pg.goto(service + "/")
     pg.wait_for_selector("body[data-ready='1']", timeout=30_000)
     assert pg.locator("#map").bounding_box()["height"] > 300
+    # the title keeps its width beside the demo banner and the language button (it was
+    # squeezed to one character per line)
+    assert pg.locator("header h1").bounding_box()["width"] > 300
     pg.focus("#industry")
     pg.keyboard.type("C3011")
     pg.wait_for_selector("#industry-list li")
